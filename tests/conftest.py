@@ -1,0 +1,60 @@
+"""Shared fixtures: a clean environment per test, and olah serving a Hub folder on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from zoo_core._plugins import reset_plugins
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HUB_FOLDER = REPO_ROOT / "hub"
+_ENV_PREFIXES = ("ZOO_", "HF_", "HUGGINGFACE_")
+
+
+@pytest.fixture(autouse=True)
+def clean_zoo_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No ZOO_* / HF_* variable leaks into a test; plugins are discovered afresh."""
+    for key in list(os.environ):
+        if key.startswith(_ENV_PREFIXES):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    reset_plugins()
+    yield
+    reset_plugins()
+
+
+def zoo_env(home: Path, endpoint: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a user's shell: a private HF_HOME, an optional mirror, no inherited HF_*/ZOO_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+    env["HF_HOME"] = str(home)
+    env["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    if endpoint:
+        env["HF_ENDPOINT"] = endpoint
+    env.update(extra)
+    return env
+
+
+def run_zoo(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the ``zoo`` command as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "zoo_core", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def hub_server(tmp_path_factory: pytest.TempPathFactory):
+    """olah serving a copy of the project's Hub folder for the whole session."""
+    from zoo_core.hub_server import HubServer
+
+    folder = tmp_path_factory.mktemp("hub-folder")
+    shutil.copytree(HUB_FOLDER, folder, dirs_exist_ok=True)
+    with HubServer(folder, workdir=tmp_path_factory.mktemp("hub-work")) as server:
+        yield server

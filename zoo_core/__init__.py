@@ -1,0 +1,97 @@
+"""zoo: a plugin-based model zoo and registry for the classic generative models.
+
+Example:
+    >>> import zoo_core as zoo
+    >>> zoo.list_models("vae*")
+    ['vae.mnist']
+    >>> model = zoo.load("vae.mnist")
+    >>> images = model.sample(64, seed=0)
+
+Importing zoo_core is cheap: torch is imported only when a model is built.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._errors import (
+    ChecksumMismatchError,
+    HubUnavailableError,
+    PluginError,
+    RegistryError,
+    UnknownNameError,
+    ZooError,
+)
+from .hookspecs import hookimpl
+from .specs import Architecture, Converter, DatasetInfo, MetricInfo
+
+if TYPE_CHECKING:
+    from ._catalog import ModelInfo
+    from ._factory import create, load
+    from .modeling import ModelConfig, ZooModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Architecture",
+    "ChecksumMismatchError",
+    "Converter",
+    "DatasetInfo",
+    "HubUnavailableError",
+    "MetricInfo",
+    "ModelConfig",
+    "ModelInfo",
+    "PluginError",
+    "RegistryError",
+    "UnknownNameError",
+    "ZooError",
+    "ZooModel",
+    "__version__",
+    "create",
+    "hookimpl",
+    "info",
+    "list_models",
+    "load",
+]
+
+
+def list_models(pattern: str | None = None, task: str | None = None) -> list[str]:
+    """Names of the pretrained models, sorted; ``pattern`` is a glob or a substring.
+
+    Example:
+        >>> zoo.list_models(task="unconditional")
+        ['vae.mnist']
+    """
+    from ._catalog import get_catalog
+
+    return get_catalog().list_models(pattern, task)
+
+
+def info(name: str) -> ModelInfo:
+    """The registry entry of a model (no download, no torch).
+
+    Example:
+        >>> zoo.info("vae.mnist").metrics[0]["name"]
+        'elbo'
+    """
+    from ._catalog import get_catalog
+
+    return get_catalog().resolve_model(name)
+
+
+_LAZY = {
+    "load": ("._factory", "load"),
+    "create": ("._factory", "create"),
+    "ZooModel": (".modeling", "ZooModel"),
+    "ModelConfig": (".modeling", "ModelConfig"),
+    "ModelInfo": ("._catalog", "ModelInfo"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module, __name__), attribute)
+    raise AttributeError(f"module 'zoo_core' has no attribute {name!r}")

@@ -1,0 +1,54 @@
+"""The metric contract: what every registered metric implements.
+
+A metric registered with ``register_metrics`` has a ``create(**options)`` that returns a
+``Metric``: it accumulates batches with ``update`` and gives its value with ``compute``,
+like torchmetrics, so that evaluation streams over data sets that do not fit in memory.
+What a metric needs from a batch is named in ``inputs`` (e.g. ``("fake", "real")`` for
+FID, ``("model", "images")`` for an ELBO).
+
+Example:
+    >>> metric = zoo_core.metrics.create_metric("elbo")
+    >>> for batch in loader:
+    ...     metric.update(model=model, images=batch["image"])
+    >>> metric.compute()
+    {'elbo': -98.1}
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+__all__ = ["Metric", "create_metric"]
+
+
+class Metric(abc.ABC):
+    """Streaming metric: ``reset()``, ``update(**inputs)`` per batch, ``compute()`` at the end."""
+
+    name: ClassVar[str] = ""
+    inputs: ClassVar[tuple[str, ...]] = ()
+    higher_is_better: ClassVar[bool] = False
+    unit: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget every batch seen so far."""
+
+    @abc.abstractmethod
+    def update(self, **inputs: Any) -> None:
+        """Add one batch."""
+
+    @abc.abstractmethod
+    def compute(self) -> dict[str, float]:
+        """The value(s) over every batch since the last reset, by name."""
+
+
+def create_metric(name: str, **options: Any) -> Metric:
+    """Build a registered metric by name (``zoo metrics`` lists them)."""
+    from ._catalog import get_catalog
+    from .specs import resolve_target
+
+    return resolve_target(get_catalog().metric(name).create)(**options)

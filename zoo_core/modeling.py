@@ -1,0 +1,348 @@
+"""The model base class, its config, and the verbs of each task.
+
+Every zoo model is a ``ZooModel``: an ``nn.Module`` with a JSON-serialisable dataclass config.
+It saves and loads in Hub layout (``config.json`` + ``model.safetensors`` + ``README.md``) and
+loads without paying for random init: the module is built on the meta device and the weights
+are assigned to it, strictly.
+
+Example:
+    >>> model = VAE(VAEConfig(latent_dim=20))
+    >>> model.save_pretrained("out/my-vae")
+    >>> same = VAE.from_pretrained("out/my-vae")
+    >>> images = same.sample(16, seed=0)  # (16, 1, 28, 28), floats in [0, 1]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ._atomic import atomic_write, atomic_write_text
+from ._errors import ZooError
+
+__all__ = [
+    "DensityModel",
+    "ImageTranslator",
+    "LatentModel",
+    "ModelConfig",
+    "TextToImageGenerator",
+    "UnconditionalGenerator",
+    "ZooModel",
+    "check_images",
+    "load_weights_into",
+]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "README.md"
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """Base of every architecture's config: a dataclass of JSON values."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], owner: str = "") -> ModelConfig:
+        """Build from a dict, failing on keys the architecture does not have."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ZooError(
+                f"Unknown config key {unknown[0]!r} for {owner or cls.__name__}; "
+                f"valid keys: {', '.join(sorted(known))}."
+            )
+        return cls(**values)
+
+
+def _device_dtype(device: str | torch.device | None, dtype: str | torch.dtype | None):
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if isinstance(dtype, str):
+        if not isinstance(getattr(torch, dtype, None), torch.dtype):
+            raise ZooError(f"Unknown dtype {dtype!r}; use e.g. float32, bfloat16 or float16.")
+        dtype = getattr(torch, dtype)
+    return device, dtype
+
+
+class ZooModel(nn.Module):
+    """Base class of zoo models.
+
+    Subclasses set ``architecture`` (the registry's architecture name) and ``config_class``,
+    take their config as the only argument of ``__init__``, and mix in the task classes below
+    (``UnconditionalGenerator``, ``LatentModel`` ...) whose verbs they serve.
+    """
+
+    architecture: ClassVar[str] = ""
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        if not isinstance(config, self.config_class):
+            raise ZooError(f"{type(self).__name__} takes a {self.config_class.__name__}, not {config!r}.")
+        self.config = config
+
+    # -- what it is ----------------------------------------------------------------------
+    @classmethod
+    def task_names(cls) -> tuple[str, ...]:
+        """The tasks this model serves, from the task classes it mixes in."""
+        return tuple(dict.fromkeys(c.__dict__["task"] for c in cls.__mro__ if "task" in c.__dict__))
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return self.task_names()
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    # -- building ------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: ModelConfig | dict[str, Any] | None = None, **overrides: Any) -> ZooModel:
+        """A freshly initialised (untrained) model."""
+        if not isinstance(config, cls.config_class):
+            values = {**(config or {}), **overrides}
+            config = cls.config_class.from_dict(values, f"architecture {cls.architecture!r}")
+        elif overrides:
+            config = dataclasses.replace(config, **overrides)
+        return cls(config)
+
+    @classmethod
+    def from_weights(
+        cls,
+        config: ModelConfig | dict[str, Any],
+        weights: str | os.PathLike[str] | dict[str, torch.Tensor],
+        *,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype | None = None,
+    ) -> ZooModel:
+        """Build on the meta device and assign ``weights`` (a safetensors file or a state dict)."""
+        if not isinstance(config, cls.config_class):
+            config = cls.config_class.from_dict(dict(config), f"architecture {cls.architecture!r}")
+        device, dtype = _device_dtype(device, dtype)
+        with torch.device("meta"):
+            model = cls(config)
+        load_weights_into(model, weights, device=device, source=str(weights) if not isinstance(weights, dict) else "")
+        if dtype is not None:
+            model.to(dtype=dtype)
+        return model
+
+    # -- Hub layout ----------------------------------------------------------------------
+    def save_pretrained(
+        self, directory: str | os.PathLike[str], *, card: str | None = None, metadata: dict[str, str] | None = None
+    ) -> Path:
+        """Write ``config.json``, ``model.safetensors`` and a ``README.md`` card into ``directory``.
+
+        Example:
+            >>> model.save_pretrained("hub/me/my-vae")
+        """
+        from safetensors.torch import save
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().to("cpu").contiguous() for k, v in self.state_dict().items()}
+        with atomic_write(directory / WEIGHTS_NAME) as handle:
+            handle.write(save(state, metadata={"format": "pt", **(metadata or {})}))
+        config = {"architecture": self.architecture, **self.config.to_dict()}
+        atomic_write_text(directory / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
+        if card is None and not (directory / CARD_NAME).exists():
+            card = f"# {self.architecture}\n\nA zoo `{self.architecture}` model ({self.num_parameters():,} parameters).\n"
+        if card is not None:
+            atomic_write_text(directory / CARD_NAME, card)
+        return directory
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        source: str | os.PathLike[str],
+        *,
+        revision: str | None = None,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype | None = None,
+    ) -> ZooModel:
+        """Load from a folder in Hub layout, or from a Hub repository ``org/name``.
+
+        Example:
+            >>> VAE.from_pretrained("hub/zoo/vae-mnist")
+            >>> VAE.from_pretrained("zoo/vae-mnist", revision="main")
+        """
+        folder = Path(source)
+        if folder.is_dir():
+            config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
+            for path in (config_path, weights_path):
+                if not path.is_file():
+                    raise ZooError(f"{folder} is not a model folder in Hub layout: it has no {path.name}.")
+        else:
+            from ._hub import download_file
+
+            config_path = download_file(str(source), CONFIG_NAME, revision=revision)
+            weights_path = download_file(str(source), WEIGHTS_NAME, revision=revision)
+        try:
+            config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ZooError(f"{config_path} is not valid JSON ({exc.msg}); the folder is damaged.") from exc
+        architecture = config.pop("architecture", None)
+        model_class = cls
+        if not cls.architecture:  # ZooModel itself: find the class from the config
+            from ._catalog import get_catalog
+
+            if not architecture:
+                raise ZooError(f"{config_path} names no architecture; add \"architecture\": \"<name>\".")
+            model_class = get_catalog().architecture(architecture).model_class()
+        elif architecture and architecture != cls.architecture:
+            raise ZooError(f"{config_path} holds a {architecture!r} model, not a {cls.architecture!r} one.")
+        return model_class.from_weights(config, weights_path, device=device, dtype=dtype).eval()
+
+
+def load_weights_into(
+    model: nn.Module,
+    weights: str | os.PathLike[str] | dict[str, torch.Tensor],
+    *,
+    device: torch.device | str = "cpu",
+    source: str = "",
+) -> nn.Module:
+    """Assign a state dict (or a safetensors file) to ``model``, strictly: any key mismatch fails."""
+    if not isinstance(weights, dict):
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            weights = load_file(os.fspath(weights), device=str(device))
+        except (SafetensorError, OSError) as exc:
+            raise ZooError(f"{weights} is not a readable safetensors file ({exc}); download it again.") from exc
+    else:
+        weights = {k: v.to(device) for k, v in weights.items()}
+    expected = set(model.state_dict())
+    missing, unexpected = sorted(expected - set(weights)), sorted(set(weights) - expected)
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} key(s) such as {missing[0]!r}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected key(s) such as {unexpected[0]!r}")
+        where = f" in {source}" if source else ""
+        raise ZooError(
+            f"The weights{where} do not fit {type(model).__name__}: {' and '.join(parts)}; "
+            "they belong to another architecture or config, or need a converter (`zoo convert`)."
+        )
+    try:
+        model.load_state_dict(weights, strict=True, assign=True)
+    except RuntimeError as exc:  # shapes that do not match the config
+        first = str(exc).strip().splitlines()[-1].strip()
+        raise ZooError(f"The weights do not fit {type(model).__name__}'s config: {first}") from exc
+    still_meta = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if still_meta:
+        raise ZooError(f"{type(model).__name__} has tensors no weights file fills: {still_meta[0]!r}.")
+    return model
+
+
+def check_images(x: torch.Tensor, *, channels: int, size: tuple[int, int] | None = None, what: str = "model") -> None:
+    """Fail with one sentence when ``x`` is not a batch of images this model takes."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ZooError(f"The {what} takes a batch of images shaped (N, C, H, W), not {shape}.")
+    if x.shape[1] != channels:
+        raise ZooError(
+            f"The {what} takes images with {channels} channel(s), got {x.shape[1]}; "
+            f"convert them to {'grey' if channels == 1 else 'RGB'} first."
+        )
+    if size is not None and tuple(x.shape[-2:]) != tuple(size):
+        raise ZooError(
+            f"The {what} takes {size[0]}x{size[1]} images, got {x.shape[-2]}x{x.shape[-1]}; resize them first."
+        )
+
+
+def _generator(seed: int | None) -> torch.Generator:
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed(seed if seed is not None else int(torch.seed()))
+    return generator
+
+
+class UnconditionalGenerator:
+    """Task ``unconditional``: ``sample(n, seed=...)`` draws images from the model."""
+
+    task = "unconditional"
+    #: how many images one forward pass draws
+    sample_batch_size: ClassVar[int] = 256
+
+    def sample_batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Draw ``n`` images; noise comes from ``generator`` (on the CPU, for reproducibility)."""
+        raise NotImplementedError
+
+    def sample(self, n: int, *, seed: int | None = None, progress: bool | None = False) -> torch.Tensor:
+        """Draw ``n`` images as floats in [0, 1], ``(n, C, H, W)``; the same seed gives the same images.
+
+        Example:
+            >>> zoo.load("vae.mnist").sample(64, seed=0).shape
+            torch.Size([64, 1, 28, 28])
+        """
+        if n < 1:
+            raise ZooError(f"Cannot draw {n} samples; ask for at least 1.")
+        from tqdm.auto import tqdm
+
+        generator = _generator(seed)
+        chunks = []
+        with torch.inference_mode():
+            sizes = [min(self.sample_batch_size, n - i) for i in range(0, n, self.sample_batch_size)]
+            for size in tqdm(sizes, desc="sampling", unit="batch", disable=not progress or len(sizes) < 2):
+                chunks.append(self.sample_batch(size, generator).float().clamp_(0, 1))
+        return torch.cat(chunks)
+
+
+class TextToImageGenerator:
+    """Task ``text-to-image``: ``sample(n, text=..., seed=...)``."""
+
+    task = "text-to-image"
+
+    def sample(self, n: int, *, text: str, seed: int | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class ImageTranslator:
+    """Task ``image-to-image``: ``translate(x)`` maps a batch of images to another domain."""
+
+    task = "image-to-image"
+
+    def translate(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class DensityModel:
+    """Task ``density``: ``log_prob(x)`` in nats per image, and bits per dimension."""
+
+    task = "density"
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def bits_per_dim(self, x: torch.Tensor) -> torch.Tensor:
+        """``-log_prob(x) / (D ln 2)`` for each image, D = C x H x W (8.0 is a uniform 8-bit model)."""
+        dims = x[0].numel()
+        return -self.log_prob(x) / (dims * math.log(2.0))
+
+
+class LatentModel:
+    """Task ``latent``: ``encode(x)`` to latent codes and ``decode(z)`` back to images."""
+
+    task = "latent"
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
