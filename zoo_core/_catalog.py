@@ -119,10 +119,23 @@ class Catalog:
     def list_models(self, pattern: str | None = None, task: str | None = None) -> list[str]:
         names = sorted(self.models)
         if pattern:
-            names = [n for n in names if fnmatch.fnmatchcase(n, pattern if any(c in pattern for c in "*?[") else f"*{pattern}*")]
+            names = [
+                n
+                for n in names
+                if fnmatch.fnmatchcase(n, pattern if any(c in pattern for c in "*?[") else f"*{pattern}*")
+            ]
         if task:
             names = [n for n in names if task in self.models[n].tasks]
         return names
+
+
+def _stage_into(staged: list, make: Callable[..., tuple[str, str, Any]], plugin: str) -> Callable[..., None]:
+    """The ``register`` callable a plugin's hook receives: it stages what the plugin registers."""
+
+    def register(*args: Any, **kwargs: Any) -> None:
+        staged.append(make(plugin, *args, **kwargs))
+
+    return register
 
 
 def _build() -> Catalog:
@@ -135,8 +148,8 @@ def _build() -> Catalog:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             plugin = impl.plugin_name
             staged: list[tuple[str, str, Any]] = []
+            register = _stage_into(staged, make, plugin)
             try:
-                register = lambda *args, **kw: staged.append(make(plugin, *args, **kw))  # noqa: E731
                 impl.function(**{arg: register for arg in impl.argnames})
             except ZooError as exc:
                 mark_failed(plugin, f"{hook_name}: {exc}")

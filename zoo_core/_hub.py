@@ -8,8 +8,12 @@ network by air-gapped users; its files are verified all the same.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +45,34 @@ def _version() -> str:
     return __version__
 
 
+def _reachable(endpoint: str, timeout: float = 5.0) -> bool:
+    """Whether a TCP connection to the endpoint's host opens (no request is sent)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _quiet_hub_logs() -> Iterator[None]:
+    """huggingface_hub logs each retry on stderr; zoo reports failures in one sentence instead."""
+    logger = logging.getLogger("huggingface_hub")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def download_file(repo_id: str, filename: str, *, revision: str | None = None, what: str = "") -> Path:
     """``hf_hub_download`` with failures turned into one clear sentence."""
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
     from huggingface_hub.errors import (
         EntryNotFoundError,
         GatedRepoError,
@@ -56,24 +85,25 @@ def download_file(repo_id: str, filename: str, *, revision: str | None = None, w
 
     what = what or f"{repo_id}/{filename}"
     where = f"{repo_id!r} at revision {revision or 'main'!r} on {_endpoint()}"
+    unreachable = HubUnavailableError(
+        f"Cannot reach the Hub at {_endpoint()} to download {what}, and the local cache does not have it; "
+        "check the network or HF_ENDPOINT (`zoo hub serve` runs a local mirror)."
+    )
+    cached = try_to_load_from_cache(repo_id, filename, revision=revision)
+    if not constants.HF_HUB_OFFLINE and not isinstance(cached, str) and not _reachable(_endpoint()):
+        raise unreachable  # fail now, rather than after huggingface_hub's ~25 s of retries
     try:
-        return Path(
-            hf_hub_download(
-                repo_id, filename, revision=revision, library_name="zoo", library_version=_version()
+        with _quiet_hub_logs():
+            return Path(
+                hf_hub_download(repo_id, filename, revision=revision, library_name="zoo", library_version=_version())
             )
-        )
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as exc:
-        from huggingface_hub import constants
-
         if constants.HF_HUB_OFFLINE:
             raise HubUnavailableError(
-                f"{what} is not in the local cache and HF_HUB_OFFLINE is set; "
+                f"Cannot find {what} in the local cache, and HF_HUB_OFFLINE is set; "
                 "unset HF_HUB_OFFLINE and connect to the Hub (or a mirror: HF_ENDPOINT) to download it once."
             ) from exc
-        raise HubUnavailableError(
-            f"Cannot reach the Hub at {_endpoint()} to download {what}, and it is not in the local cache; "
-            "check the network or HF_ENDPOINT (`zoo hub serve` runs a local mirror)."
-        ) from exc
+        raise unreachable from exc
     except GatedRepoError as exc:
         raise ZooError(f"{where} is gated; accept its terms on the Hub and set HF_TOKEN.") from exc
     except EntryNotFoundError as exc:
@@ -94,14 +124,29 @@ def _discard(path: Path) -> None:
     """Delete a cached file: the snapshot link and the blob it points at."""
     blob = path.resolve()
     for item in {path, blob}:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             item.unlink()
-        except FileNotFoundError:
-            pass
+
+
+# Files this process has already hashed, keyed by what changes when a file is rewritten.
+_verified: dict[tuple[str, int, int, int], str] = {}
+
+
+def _identity(path: Path) -> tuple[str, int, int, int]:
+    real = path.resolve()
+    stat = real.stat()
+    return (str(real), stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def verify_file(path: Path, expected: str, name: str, *, discard: bool) -> Path:
-    """Check ``path`` against ``expected`` sha256; on a mismatch, refuse it (and drop it from the cache)."""
+    """Check ``path`` against ``expected`` sha256; on a mismatch, refuse it (and drop it from the cache).
+
+    A file is hashed once per process: a later load of the same unchanged file (same inode, size
+    and modification time) reuses the result. ``zoo cache verify`` always re-hashes.
+    """
+    identity = _identity(path)
+    if _verified.get(identity) == expected:
+        return path
     actual = sha256_file(path)
     if actual != expected:
         if discard:
@@ -112,10 +157,15 @@ def verify_file(path: Path, expected: str, name: str, *, discard: bool) -> Path:
             else "it was not used; replace it with the published file"
         )
         raise ChecksumMismatchError(
-            f"The weights of {name!r} failed their sha256 check: expected {expected}, got {actual} "
-            f"for {path}; {fate}."
+            f"The weights of {name!r} failed their sha256 check: expected {expected}, got {actual} for {path}; {fate}."
         )
+    _verified[identity] = actual
     return path
+
+
+def forget_verified() -> None:
+    """Make the next ``verify_file`` of every file hash it again."""
+    _verified.clear()
 
 
 def _local_hub_file(info: ModelInfo) -> Path | None:
@@ -133,7 +183,10 @@ def fetch_weights(info: ModelInfo) -> Path:
     if local is not None:
         return verify_file(local, weights["sha256"], info.name, discard=False)
     path = download_file(
-        weights["repo_id"], weights["filename"], revision=weights["revision"], what=f"the weights of {info.name!r}"
+        weights["repo_id"],
+        weights["filename"],
+        revision=weights["revision"],
+        what=f"the weights of {info.name!r}",
     )
     return verify_file(path, weights["sha256"], info.name, discard=True)
 

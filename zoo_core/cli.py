@@ -44,7 +44,7 @@ def _params(n: int | None) -> str:
 def _table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @click.group(cls=ZooGroup)
@@ -129,7 +129,7 @@ def _load(name: str, device: str | None, dtype: str | None):
 def load(name: str, device: str | None, dtype: str | None) -> None:
     """Download (once), verify and build a model; print what was loaded."""
     model = _load(name, device, dtype)
-    click.echo(f"Loaded {getattr(model, 'pretrained', None) and model.pretrained.name or name}")
+    click.echo(f"Loaded {(getattr(model, 'pretrained', None) and model.pretrained.name) or name}")
     click.echo(f"  architecture: {model.architecture} ({type(model).__module__}.{type(model).__name__})")
     click.echo(f"  tasks:        {', '.join(model.tasks)}")
     click.echo(f"  parameters:   {model.num_parameters():,}")
@@ -143,8 +143,14 @@ def load(name: str, device: str | None, dtype: str | None) -> None:
 @click.argument("name")
 @click.option("-n", "--num", "n", default=64, show_default=True, type=click.IntRange(min=1), help="Images.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
-@click.option("-o", "--output", default="grid.png", show_default=True, type=click.Path(dir_okay=False),
-              help="PNG file to write.")
+@click.option(
+    "-o",
+    "--output",
+    default="grid.png",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="PNG file to write.",
+)
 @click.option("--nrow", default=None, type=click.IntRange(min=1), help="Images per row (default: square).")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
 def sample(name: str, n: int, seed: int, output: str, nrow: int | None, device: str | None) -> None:
@@ -163,6 +169,10 @@ def sample(name: str, n: int, seed: int, output: str, nrow: int | None, device: 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def plugins(as_json: bool) -> None:
     """List plugins: loaded, failed (with the error) or skipped."""
+    try:
+        get_catalog()  # runs the register_* hooks, so that a plugin whose hook raises shows as failed
+    except ZooError as exc:  # a name clash: still list the plugins, which is how one finds the culprit
+        click.echo(f"Warning: {exc}", err=True)
     records = plugin_records()
     if as_json:
         _json([r.to_dict() for r in records])
@@ -180,11 +190,20 @@ def datasets(as_json: bool) -> None:
     """List registered datasets."""
     specs = sorted(get_catalog().datasets.values(), key=lambda d: d.name)
     if as_json:
-        _json([{k: getattr(d, k) for k in ("name", "description", "splits", "image_size", "channels", "license",
-                                            "plugin")} for d in specs])
+        _json(
+            [
+                {
+                    k: getattr(d, k)
+                    for k in ("name", "description", "splits", "image_size", "channels", "license", "plugin")
+                }
+                for d in specs
+            ]
+        )
         return
-    _table([[d.name, "/".join(d.splits), d.plugin, d.description] for d in specs],
-           ["NAME", "SPLITS", "PLUGIN", "DESCRIPTION"])
+    _table(
+        [[d.name, "/".join(d.splits), d.plugin, d.description] for d in specs],
+        ["NAME", "SPLITS", "PLUGIN", "DESCRIPTION"],
+    )
 
 
 # -- cache ---------------------------------------------------------------------------------
@@ -223,8 +242,9 @@ def cache_ls(as_json: bool) -> None:
 @click.argument("names", nargs=-1)
 def cache_verify(names: tuple[str, ...]) -> None:
     """Re-check cached weights against the registry's sha256; bad files are deleted."""
-    from ._hub import cached_weights, verify_file
+    from ._hub import cached_weights, forget_verified, verify_file
 
+    forget_verified()
     bad, checked = 0, 0
     for model in _models(names):
         path = cached_weights(model)
@@ -274,8 +294,13 @@ def hub() -> None:
 
 @hub.command("serve")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="Port on loopback (0: a free one).")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on loopback (0: a free one).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it on loopback).")
 def hub_serve(folder: str, port: int, host: str) -> None:
     """Serve FOLDER (org/name/ model folders) until interrupted; prints the HF_ENDPOINT to export."""

@@ -48,8 +48,9 @@ class TensorImageDataset(ImageDataset):
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None, *, name: str = "", split: str = ""):
         if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ZooError(f"TensorImageDataset takes uint8 images shaped (N, C, H, W), not {images.dtype} "
-                           f"{tuple(images.shape)}.")
+            raise ZooError(
+                f"TensorImageDataset takes uint8 images shaped (N, C, H, W), not {images.dtype} {tuple(images.shape)}."
+            )
         if labels is not None and len(labels) != len(images):
             raise ZooError(f"{len(images)} images but {len(labels)} labels; they must match.")
         self.images, self.labels = images, labels

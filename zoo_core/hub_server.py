@@ -85,15 +85,15 @@ def _files(repo: Path) -> list[Path]:
     return sorted(p for p in repo.rglob("*") if p.is_file() and ".git" not in p.relative_to(repo).parts)
 
 
-def _check_servable(repo_id: str, path: Path) -> None:
+def _check_servable(repo_id: str, path: Path, relative: Path) -> None:
     if path.stat().st_size not in OLAH_POINTER_SIZES:
         return
     try:
         path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise ZooError(
-            f"{repo_id}/{path.name} is a binary file of {path.stat().st_size} bytes, a size olah cannot serve "
-            "(121-149 bytes); pad it or store it in another format."
+            f"{repo_id}/{relative.as_posix()} is a binary file of {path.stat().st_size} bytes, a size olah "
+            "cannot serve (121-149 bytes); pad it or store it in another format."
         ) from None
 
 
@@ -113,7 +113,7 @@ def _commit_repo(repo_id: str, source: Path, destination: Path) -> str:
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
     for path in _files(source):
-        _check_servable(repo_id, path)
+        _check_servable(repo_id, path, path.relative_to(source))
         target = destination / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)  # content only: the same bytes give the same revision

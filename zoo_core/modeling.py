@@ -144,7 +144,11 @@ class ZooModel(nn.Module):
 
     # -- Hub layout ----------------------------------------------------------------------
     def save_pretrained(
-        self, directory: str | os.PathLike[str], *, card: str | None = None, metadata: dict[str, str] | None = None
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        card: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> Path:
         """Write ``config.json``, ``model.safetensors`` and a ``README.md`` card into ``directory``.
 
@@ -161,7 +165,9 @@ class ZooModel(nn.Module):
         config = {"architecture": self.architecture, **self.config.to_dict()}
         atomic_write_text(directory / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
         if card is None and not (directory / CARD_NAME).exists():
-            card = f"# {self.architecture}\n\nA zoo `{self.architecture}` model ({self.num_parameters():,} parameters).\n"
+            card = (
+                f"# {self.architecture}\n\nA zoo `{self.architecture}` model ({self.num_parameters():,} parameters).\n"
+            )
         if card is not None:
             atomic_write_text(directory / CARD_NAME, card)
         return directory
@@ -202,7 +208,7 @@ class ZooModel(nn.Module):
             from ._catalog import get_catalog
 
             if not architecture:
-                raise ZooError(f"{config_path} names no architecture; add \"architecture\": \"<name>\".")
+                raise ZooError(f'{config_path} names no architecture; add "architecture": "<name>".')
             model_class = get_catalog().architecture(architecture).model_class()
         elif architecture and architecture != cls.architecture:
             raise ZooError(f"{config_path} holds a {architecture!r} model, not a {cls.architecture!r} one.")

@@ -36,7 +36,9 @@ def to_yaml(value: Any, indent: int = 0) -> str:
     if isinstance(value, list):
         lines = []
         for item in value:
-            text = to_yaml(item, indent + 2) if isinstance(item, (dict, list)) and item else f"{pad}  {json.dumps(item)}"
+            text = (
+                to_yaml(item, indent + 2) if isinstance(item, (dict, list)) and item else f"{pad}  {json.dumps(item)}"
+            )
             lines.append(f"{pad}- {text.lstrip()}")
         return "\n".join(lines)
     return f"{pad}{json.dumps(value)}"
@@ -49,10 +51,18 @@ def card_metadata(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     results = [
         {
             "task": {"type": pipeline_tag},
-            "dataset": {"name": entry["dataset"]["name"], "type": entry["dataset"]["name"],
-                        "split": metric.get("split", "test")},
-            "metrics": [{"type": metric["name"], "value": metric["value"],
-                         "name": f"{metric['name']} ({metric.get('unit', '')})".replace(" ()", "")}],
+            "dataset": {
+                "name": entry["dataset"]["name"],
+                "type": entry["dataset"]["name"],
+                "split": metric.get("split", "test"),
+            },
+            "metrics": [
+                {
+                    "type": metric["name"],
+                    "value": metric["value"],
+                    "name": f"{metric['name']} ({metric.get('unit', '')})".replace(" ()", ""),
+                }
+            ],
         }
         for metric in entry.get("metrics", [])
     ]
@@ -97,7 +107,12 @@ def render_card(name: str, entry: dict[str, Any], body: str = "") -> str:
         f"- Data: `{entry['dataset']['name']}`, {entry['dataset'].get('split', '')}.",
         f"- Command: `{made['command']}`",
     ]
-    for key, label in (("seed", "Seed"), ("hardware", "Hardware"), ("wall_time_s", "Wall time (s)"), ("notes", "Notes")):
+    for key, label in (
+        ("seed", "Seed"),
+        ("hardware", "Hardware"),
+        ("wall_time_s", "Wall time (s)"),
+        ("notes", "Notes"),
+    ):
         if key in made:
             lines.append(f"- {label}: {made[key]}")
     if entry.get("metrics"):

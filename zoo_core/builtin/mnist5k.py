@@ -53,5 +53,8 @@ def load(split: str = "train"):
     images, labels = _arrays()
     index = split_indices(labels, split)
     return TensorImageDataset(
-        torch.from_numpy(images[index].copy()), torch.from_numpy(labels[index].copy()), name="mnist5k", split=split
+        torch.from_numpy(images[index].copy()),
+        torch.from_numpy(labels[index].copy()),
+        name="mnist5k",
+        split=split,
     )

@@ -98,5 +98,3 @@ def loss_function(recon_x: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logv
     """The reference's loss: BCE summed over pixels and batch, plus KL summed over the batch."""
     bce = F.binary_cross_entropy(recon_x, x.reshape_as(recon_x), reduction="sum")
     return bce + kl_divergence(mu, logvar).sum()
-
-

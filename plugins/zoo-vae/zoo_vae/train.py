@@ -109,8 +109,13 @@ def main(argv: list[str] | None = None) -> None:
                 "split": "test",
                 "protocol": "mean ELBO per digit, one posterior sample (seed 0), BCE on grey levels in [0, 1]",
             },
-            {"name": "train_loss", "value": round(history[-1], 3), "unit": "nats", "dataset": "mnist5k",
-             "split": "train"},
+            {
+                "name": "train_loss",
+                "value": round(history[-1], 3),
+                "unit": "nats",
+                "dataset": "mnist5k",
+                "split": "train",
+            },
         ],
         "paper": {
             "title": "Auto-Encoding Variational Bayes",

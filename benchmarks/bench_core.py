@@ -1,0 +1,272 @@
+"""Benchmarks of zoo_core: CLI start-up and model loading, each against a baseline run side by side.
+
+Run: ``.venv/bin/python benchmarks/bench_core.py`` (about a minute on 2 cores). Prints one JSON
+line per figure on stdout, with the same keys every time:
+
+    {"benchmark": ..., "what": ..., "value": ..., "unit": ..., "baseline": ...,
+     "baseline_value": ..., "ratio": ..., "n": ...}
+
+``value`` and ``baseline_value`` are medians of ``n`` interleaved runs; ``ratio`` is
+value / baseline_value (below 1: faster than the baseline). A line with no baseline is a plain
+median. Times are never asserted: machines are noisy, compare the ratios of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_ENV_PREFIXES = ("HF_", "HUGGINGFACE_", "ZOO_")
+
+
+def emit(
+    benchmark: str,
+    what: str,
+    value: float | None,
+    unit: str,
+    n: int,
+    baseline: str | None = None,
+    baseline_value: float | None = None,
+    **extra: object,
+) -> None:
+    ratio = value / baseline_value if value is not None and baseline_value else None
+    line = {
+        "benchmark": benchmark,
+        "what": what,
+        "value": _round(value),
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": _round(baseline_value),
+        "ratio": None if ratio is None else round(ratio, 3),
+        "n": n,
+        **extra,
+    }
+    print(json.dumps(line), flush=True)
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else float(f"{x:.4g}")
+
+
+def interleaved(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each case, the cases taking turns (order reversed every other round)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    order = list(cases)
+    for i in range(repeat):
+        for name in order if i % 2 == 0 else reversed(order):
+            start = time.perf_counter()
+            cases[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+    env["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    env.update(extra)
+    return env
+
+
+# -- a) CLI start-up -----------------------------------------------------------------------------
+def bench_cli(repeat: int) -> None:
+    env = clean_env()
+
+    def command(args: list[str]) -> Callable[[], object]:
+        return lambda: subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+
+    py = sys.executable
+    cases = {
+        "zoo list (python -m zoo_core list)": command([py, "-m", "zoo_core", "list"]),
+        "python -c pass": command([py, "-c", "pass"]),
+        "python -c 'import torch'": command([py, "-c", "import torch"]),
+    }
+    script = Path(py).parent / "zoo"
+    if script.exists():
+        cases["zoo list (console script)"] = command([str(script), "list"])
+    for case in cases.values():  # warm the page cache and .pyc files
+        case()
+    medians = interleaved(cases, repeat)
+    for name, median in medians.items():
+        emit("cli_startup", name, median, "s", repeat)
+    for name in [c for c in cases if c.startswith("zoo list")]:
+        for base in ("python -c 'import torch'", "python -c pass"):
+            emit("cli_startup", name, medians[name], "s", repeat, base, medians[base])
+
+
+# -- b) loading vae.mnist with a warm cache ------------------------------------------------------
+def bench_vae_load(repeat: int) -> None:
+    """Serve hub/ with olah, then time the loads in a child whose environment points at it."""
+    from zoo_core import ZooError
+    from zoo_core.hub_server import HubServer
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="zoo-bench-") as home, HubServer(REPO_ROOT / "hub") as hub:
+            env = clean_env(HF_ENDPOINT=hub.endpoint, HF_HOME=home)
+            args = [sys.executable, __file__, "--vae-child", "--repeat", str(repeat)]
+            subprocess.run(args, env=env, check=True)
+    except (ZooError, subprocess.CalledProcessError) as exc:
+        emit("vae_load", f"skipped: {exc}", None, "s", 0)
+
+
+def vae_child(repeat: int) -> None:
+    """In a process with HF_ENDPOINT / HF_HOME set before huggingface_hub is imported."""
+    from safetensors.torch import load_file
+
+    import zoo_core as zoo
+    from zoo_core._catalog import get_catalog
+    from zoo_core._factory import model_class
+    from zoo_core._hub import fetch_weights
+
+    name = "vae.mnist"
+    info = get_catalog().resolve_model(name)
+    cls = model_class(info.architecture)
+    path = zoo.load(name).weights_path  # the download (warm-up): every later load hits the cache
+
+    def baseline() -> object:
+        model = cls(cls.config_class(**info.config))
+        model.load_state_dict(load_file(path))
+        return model.eval()
+
+    cases = {
+        "zoo.load": lambda: zoo.load(name),
+        "from_weights": lambda: cls.from_weights(info.config, path).eval(),
+        "fetch_weights": lambda: fetch_weights(info),
+        "baseline": baseline,
+    }
+    for case in cases.values():
+        case()
+    m = interleaved(cases, repeat)
+    base = "default init + load_state_dict(load_file)"
+    same = _same_weights(zoo.load(name), baseline())
+    emit(
+        "vae_load",
+        f"zoo.load({name!r}), warm cache",
+        m["zoo.load"],
+        "s",
+        repeat,
+        base,
+        m["baseline"],
+        same_weights=same,
+    )
+    what = f"{cls.__name__}.from_weights(config, path): meta device + assign"
+    emit("vae_load", what, m["from_weights"], "s", repeat, base, m["baseline"])
+    what = "fetch_weights: cache lookup + sha256 of the weights file"
+    emit("vae_load", what, m["fetch_weights"], "s", repeat, "zoo.load (its share of it)", m["zoo.load"])
+
+
+def _same_weights(a: object, b: object) -> bool:
+    import torch
+
+    sa, sb = a.state_dict(), b.state_dict()  # type: ignore[attr-defined]
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+# -- b') a 50M-parameter conv model: where building on the meta device pays ---------------------
+def bench_big_load(repeat: int) -> None:
+    import dataclasses
+
+    import torch
+    from safetensors.torch import load_file
+    from torch import nn
+
+    from zoo_core._hub import sha256_file
+    from zoo_core.modeling import ModelConfig, ZooModel
+
+    @dataclasses.dataclass
+    class ConvStackConfig(ModelConfig):
+        channels: int = 512
+        layers: int = 21
+
+    class ConvStack(ZooModel):
+        architecture = "bench-convstack"
+        config_class = ConvStackConfig
+
+        def __init__(self, config: ConvStackConfig) -> None:
+            super().__init__(config)
+            c = config.channels
+            self.convs = nn.Sequential(*(nn.Conv2d(c, c, 3, padding=1) for _ in range(config.layers)))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.convs(x)
+
+    def touch(model: nn.Module) -> nn.Module:
+        with torch.no_grad():  # read every weight (safetensors maps the file lazily)
+            for p in model.parameters():
+                p.sum()
+        return model
+
+    config = ConvStackConfig()
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-big-") as tmp:
+        folder = ConvStack(config).save_pretrained(tmp)
+        path = folder / "model.safetensors"
+
+        def baseline() -> nn.Module:
+            model = ConvStack(config)
+            model.load_state_dict(load_file(path))
+            return model.eval()
+
+        cases = {
+            "from_pretrained": lambda: ConvStack.from_pretrained(folder),
+            "baseline": baseline,
+            "from_pretrained+touch": lambda: touch(ConvStack.from_pretrained(folder)),
+            "baseline+touch": lambda: touch(baseline()),
+            "sha256": lambda: sha256_file(path),
+        }
+        for case in cases.values():
+            case()
+        m = interleaved(cases, repeat)
+        loaded = ConvStack.from_pretrained(folder)
+        same = _same_weights(loaded, baseline())
+        size = f"{loaded.num_parameters() / 1e6:.1f}M params, {path.stat().st_size / 1e6:.0f} MB"
+        base = "default init + load_state_dict(load_file)"
+        emit(
+            "big_load",
+            f"ConvStack.from_pretrained(folder), {size}",
+            m["from_pretrained"],
+            "s",
+            repeat,
+            base,
+            m["baseline"],
+            same_weights=same,
+        )
+        what, touched = "the same, then reading every weight once", ", then reading every weight once"
+        emit("big_load", what, m["from_pretrained+touch"], "s", repeat, base + touched, m["baseline+touch"])
+        what = "sha256 of the weights file (zoo.load checks it on every load)"
+        emit("big_load", what, m["sha256"], "s", repeat, base, m["baseline"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=50, help="Loads of vae.mnist per case.")
+    parser.add_argument("--cli-repeat", type=int, default=7, help="CLI runs per case.")
+    parser.add_argument("--big-repeat", type=int, default=15, help="Loads of the 50M model per case.")
+    parser.add_argument("--vae-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.vae_child:
+        vae_child(args.repeat)
+        return
+    import torch
+
+    print(
+        f"# python {sys.version.split()[0]}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{os.cpu_count()} CPUs",
+        file=sys.stderr,
+    )
+    bench_cli(args.cli_repeat)
+    bench_vae_load(args.repeat)
+    bench_big_load(args.big_repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""zoo-vae: faithful to pytorch/examples vae/main.py, and the published vae.mnist behaves as recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+from torch import nn
+from zoo_vae.model import VAE, VAEConfig, kl_divergence, loss_function
+
+import zoo_core as zoo
+from zoo_core.data import load_dataset
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[2]
+PUBLISHED = REPO_ROOT / "hub" / "zoo" / "vae-mnist"
+
+
+class ReferenceLayout(nn.Module):
+    """The layers of pytorch/examples vae/main.py, as documented (names and shapes only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(784, 400)
+        self.fc21 = nn.Linear(400, 20)
+        self.fc22 = nn.Linear(400, 20)
+        self.fc3 = nn.Linear(20, 400)
+        self.fc4 = nn.Linear(400, 784)
+
+
+def test_state_dict_is_the_reference_layout() -> None:
+    model = zoo.create("vae")
+    reference = ReferenceLayout()
+    assert list(model.state_dict()) == list(reference.state_dict())
+    assert {k: v.shape for k, v in model.state_dict().items()} == {
+        k: v.shape for k, v in reference.state_dict().items()
+    }
+    assert model.num_parameters() == 652_824
+
+
+def test_a_reference_state_dict_loads_strictly_and_decodes_the_same() -> None:
+    torch.manual_seed(0)
+    reference = ReferenceLayout()
+    model = VAE.from_weights(VAEConfig(), reference.state_dict())
+    z = torch.randn(4, 20)
+    expected = torch.sigmoid(reference.fc4(F.relu(reference.fc3(z))))  # the reference's decode()
+    assert torch.allclose(model.decode(z).reshape(4, 784), expected)
+    x = torch.rand(4, 1, 28, 28)
+    h = F.relu(reference.fc1(x.view(-1, 784)))  # the reference's encode()
+    mu, logvar = model.posterior(x)
+    assert torch.allclose(mu, reference.fc21(h)) and torch.allclose(logvar, reference.fc22(h))
+
+
+def test_kl_matches_torch_distributions() -> None:
+    mu, logvar = torch.randn(5, 20), torch.randn(5, 20)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    p = torch.distributions.Normal(torch.zeros(5, 20), torch.ones(5, 20))
+    assert torch.allclose(kl_divergence(mu, logvar), torch.distributions.kl_divergence(q, p).sum(1), atol=1e-5)
+
+
+def test_loss_is_summed_bce_plus_kl_and_negative_elbo_agrees() -> None:
+    torch.manual_seed(1)
+    model = zoo.create("vae")
+    x = torch.rand(6, 1, 28, 28)
+    generator = torch.Generator().manual_seed(7)
+    per_image = model.negative_elbo(x, generator)
+    # The same posterior sample, through the reference's loss (sigmoid, then summed BCE + KL).
+    mu, logvar = model.posterior(x)
+    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(7))
+    recon = torch.sigmoid(model.decode_logits(mu + eps * torch.exp(0.5 * logvar)))
+    reference = loss_function(recon, x, mu, logvar)
+    assert per_image.shape == (6,)
+    assert torch.allclose(per_image.sum(), reference, rtol=1e-5)
+
+
+def test_a_training_step_on_real_digits_lowers_the_loss() -> None:
+    torch.manual_seed(0)
+    x = load_dataset("mnist5k", split="train").tensors()[:256]
+    model = zoo.create("vae")
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def loss() -> torch.Tensor:
+        recon, mu, logvar = model(x)
+        return loss_function(recon, x, mu, logvar) / len(x)
+
+    first = loss().item()
+    for _ in range(30):
+        optimizer.zero_grad()
+        value = loss()
+        value.backward()
+        optimizer.step()
+    assert loss().item() < 0.6 * first
+
+
+def test_verbs_check_their_inputs() -> None:
+    model = zoo.create("vae").eval()
+    assert model.encode(torch.rand(3, 1, 28, 28)).shape == (3, 20)
+    assert model.decode(torch.randn(3, 20)).shape == (3, 1, 28, 28)
+    with pytest.raises(zoo.ZooError, match="1 channel\\(s\\), got 3"):
+        model.encode(torch.rand(3, 3, 28, 28))
+    with pytest.raises(zoo.ZooError, match="28x28 images, got 32x32"):
+        model.encode(torch.rand(3, 1, 32, 32))
+    with pytest.raises(zoo.ZooError, match="codes shaped \\(N, 20\\)"):
+        model.decode(torch.randn(3, 8))
+
+
+def test_published_vae_mnist_golden_samples() -> None:
+    """A fixed seed's samples of the published weights equal the stored golden output."""
+    golden = load_file(HERE / "golden" / "vae_mnist.safetensors")["samples_seed0"]
+    model = zoo.ZooModel.from_pretrained(PUBLISHED)
+    samples = model.sample(8, seed=0)
+    assert samples.shape == (8, 1, 28, 28)
+    assert torch.allclose(samples, golden, atol=1e-6)
+
+
+def test_published_vae_mnist_reproduces_its_heldout_elbo() -> None:
+    """The card's held-out ELBO is what the published weights give on the test digits."""
+    from zoo_vae.train import heldout_elbo
+
+    model = zoo.ZooModel.from_pretrained(PUBLISHED)
+    recorded = next(m["value"] for m in zoo.info("vae.mnist").metrics if m["name"] == "elbo")
+    assert heldout_elbo(model) == pytest.approx(recorded, abs=1e-2)
+    assert -130 < recorded < -90  # a one-layer VAE on MNIST sits around -100 nats
+
+
+def test_architecture_declaration_matches_the_model() -> None:
+    from zoo_core._factory import model_class
+
+    assert model_class("vae") is VAE
+    assert VAE.task_names() == ("unconditional", "latent")
