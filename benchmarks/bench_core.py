@@ -14,7 +14,6 @@ median. Times are never asserted: machines are noisy, compare the ratios of one 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -24,37 +23,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _report import emit
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _ENV_PREFIXES = ("HF_", "HUGGINGFACE_", "ZOO_")
-
-
-def emit(
-    benchmark: str,
-    what: str,
-    value: float | None,
-    unit: str,
-    n: int,
-    baseline: str | None = None,
-    baseline_value: float | None = None,
-    **extra: object,
-) -> None:
-    ratio = value / baseline_value if value is not None and baseline_value else None
-    line = {
-        "benchmark": benchmark,
-        "what": what,
-        "value": _round(value),
-        "unit": unit,
-        "baseline": baseline,
-        "baseline_value": _round(baseline_value),
-        "ratio": None if ratio is None else round(ratio, 3),
-        "n": n,
-        **extra,
-    }
-    print(json.dumps(line), flush=True)
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else float(f"{x:.4g}")
 
 
 def interleaved(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:

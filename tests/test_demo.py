@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -31,6 +32,20 @@ def _registry(path: Path, upstream: bool = False, bad_sha256: bool = False) -> P
     return path
 
 
+def _live_members(pgid: int) -> list[int]:
+    """Processes of a process group that still run (zombies, dead but not yet reaped, do not count:
+    olah's git children are reaped by whatever adopts them, which in a container may be slow or never)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live
+
+
 def run_demo(tmp: Path, registry: Path) -> dict[str, Any]:
     """Run the demo in its own process group, so that whatever it leaves behind can be found."""
     out = tmp / "out"
@@ -48,12 +63,11 @@ def run_demo(tmp: Path, registry: Path) -> dict[str, Any]:
     except subprocess.TimeoutExpired:
         output = ""
     finally:
-        try:  # the group holds the hub server and olah: once the demo has exited it must be empty
-            os.killpg(process.pid, signal.SIGKILL)
-            leftover = True
-        except ProcessLookupError:
-            leftover = False
         process.wait()
+        # The group holds the hub server and olah: once the demo has exited, none may still run.
+        leftover = bool(_live_members(process.pid))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
     return {"rc": process.returncode, "output": output, "out": out, "leftover": leftover}
 
 

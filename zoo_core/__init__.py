@@ -28,7 +28,9 @@ from .specs import Architecture, Converter, DatasetInfo, MetricInfo
 if TYPE_CHECKING:
     from ._catalog import ModelInfo
     from ._factory import create, load
+    from .evaluate import evaluate
     from .modeling import ModelConfig, ZooModel
+    from .training import train
 
 __version__ = "0.1.0"
 
@@ -48,10 +50,12 @@ __all__ = [
     "ZooModel",
     "__version__",
     "create",
+    "evaluate",
     "hookimpl",
     "info",
     "list_models",
     "load",
+    "train",
 ]
 
 
@@ -82,6 +86,8 @@ def info(name: str) -> ModelInfo:
 _LAZY = {
     "load": ("._factory", "load"),
     "create": ("._factory", "create"),
+    "train": (".training", "train"),
+    "evaluate": (".evaluate", "evaluate"),
     "ZooModel": (".modeling", "ZooModel"),
     "ModelConfig": (".modeling", "ModelConfig"),
     "ModelInfo": ("._catalog", "ModelInfo"),

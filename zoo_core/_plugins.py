@@ -24,7 +24,7 @@ from . import hookspecs
 __all__ = ["ENTRY_POINT_GROUP", "PluginRecord", "get_plugin_manager", "plugin_records", "reset_plugins"]
 
 ENTRY_POINT_GROUP = "zoo"
-BUILTIN_PLUGINS = ("zoo_core.builtin.datasets",)
+BUILTIN_PLUGINS = ("zoo_core.builtin.datasets", "zoo_core.builtin.classifiers", "zoo_core.builtin.metrics")
 
 
 @dataclass

@@ -206,6 +206,325 @@ def datasets(as_json: bool) -> None:
     )
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def metrics(as_json: bool) -> None:
+    """List registered metrics."""
+    specs = sorted(get_catalog().metrics.values(), key=lambda m: m.name)
+    if as_json:
+        fields = ("name", "description", "tasks", "higher_is_better", "unit", "plugin")
+        _json([{k: getattr(m, k) for k in fields} for m in specs])
+        return
+    rows = [
+        [m.name, ",".join(m.tasks) or "-", "higher" if m.higher_is_better else "lower", m.description] for m in specs
+    ]
+    _table(rows, ["NAME", "TASKS", "BETTER", "DESCRIPTION"])
+
+
+@cli.command("eval")
+@click.argument("name")
+@click.option("--metric", "metric_names", multiple=True, required=True, help="A metric (repeat for several).")
+@click.option("--dataset", default=None, help="Dataset to compare with (`zoo datasets`).")
+@click.option("--split", default="test", show_default=True, help="Dataset split.")
+@click.option(
+    "-n",
+    "--num",
+    "n",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Samples to draw (default: as many as the split has images).",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the samples.")
+@click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1))
+@click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def eval_command(
+    name: str,
+    metric_names: tuple[str, ...],
+    dataset: str | None,
+    split: str,
+    n: int | None,
+    seed: int,
+    batch_size: int,
+    device: str | None,
+    as_json: bool,
+) -> None:
+    """Evaluate a model: e.g. `zoo eval vae.mnist --metric fid-mnist --dataset mnist5k -n 5000`."""
+    from .evaluate import evaluate
+
+    catalog = get_catalog()
+    for metric in metric_names:
+        catalog.metric(metric)  # unknown names fail before any download
+    if dataset:
+        catalog.dataset(dataset.partition(":")[0])
+    results = evaluate(
+        name,
+        list(metric_names),
+        dataset,
+        split=split,
+        n=n,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        progress=not as_json,
+    )
+    if as_json:
+        _json(results)
+        return
+    rows = [
+        [
+            r["name"],
+            f"{r['value']:.4f}",
+            r["unit"],
+            f"{r['dataset']} {r['split']}".strip() or "-",
+            str(r.get("samples", "-")),
+        ]
+        for r in results
+    ]
+    _table(rows, ["METRIC", "VALUE", "UNIT", "DATA", "SAMPLES"])
+
+
+@cli.command()
+@click.argument("converter")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Hub-layout folder to write.")
+@click.option("--config", "overrides", multiple=True, metavar="KEY=VALUE", help="Config of the target model.")
+def convert(converter: str, file: str, output: str, overrides: tuple[str, ...]) -> None:
+    """Convert a foreign checkpoint FILE with CONVERTER into a Hub-layout folder (ready for `zoo push`)."""
+    from .convert import convert_checkpoint
+
+    config: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--config")
+        try:
+            config[key] = json.loads(value)  # numbers, true/false, lists ...
+        except json.JSONDecodeError:
+            config[key] = value  # a plain string
+    folder = convert_checkpoint(converter, file, output, config)
+    click.echo(f"Wrote {folder} (config.json, model.safetensors, README.md)")
+
+
+# -- train, push, registry ------------------------------------------------------------------
+def _key_values(items: tuple[str, ...], param_hint: str) -> dict[str, Any]:
+    """``KEY=VALUE`` options as a dict; values are JSON when they parse (numbers, true/false, lists), else strings."""
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=param_hint)
+        try:
+            values[key] = json.loads(value)
+        except json.JSONDecodeError:
+            values[key] = value
+    return values
+
+
+def _train_command_line() -> str | None:
+    """The command line as typed (``zoo ...``, ``python -m zoo_core ...`` or under ``torchrun``), if it is a train."""
+    import os
+    import shlex
+    from pathlib import Path
+
+    argv = sys.argv[1:]
+    if not argv or argv[0] != "train":
+        return None  # called in-process (tests, scripts): the trainer writes the equivalent command
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if world > 1:
+        per_node = os.environ.get("LOCAL_WORLD_SIZE", str(world))
+        nodes = world // max(int(per_node), 1)
+        prefix = f"torchrun --nproc_per_node {per_node}" + (f" --nnodes {nodes}" if nodes > 1 else "") + " -m zoo_core"
+    elif Path(sys.argv[0]).name == "__main__.py":
+        prefix = "python -m zoo_core"
+    else:
+        prefix = "zoo"
+    # A local Hub folder is part of how the run was made (FID-MNIST's classifier may come from it).
+    local_hub = os.environ.get("ZOO_HUB_DIR")
+    if local_hub:
+        prefix = f"ZOO_HUB_DIR={shlex.quote(os.path.relpath(local_hub))} {prefix}"
+    return f"{prefix} {shlex.join(argv)}"
+
+
+@cli.command()
+@click.argument("architecture")
+@click.option("--dataset", required=True, help="Dataset to train on (`zoo datasets`).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder: checkpoints, logs, model/.")
+@click.option("--config", "config_items", multiple=True, metavar="KEY=VALUE", help="Model config key (repeat).")
+@click.option(
+    "--train-config", "step_items", multiple=True, metavar="KEY=VALUE",
+    help="Hyper-parameter of the architecture's training step, e.g. lr=3e-4 (repeat).",
+)  # fmt: skip
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs to train (default: the paper's).")
+@click.option("--steps", type=click.IntRange(min=1), help="Optimiser steps to train, instead of --epochs.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), help="Global batch, split over processes (default: the paper's)."
+)
+@click.option("--seed", type=int, default=None, help="Random seed (default 0, or the resumed run's).")
+@click.option("--split", default="train", show_default=True, help="Dataset split to train on.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16"]),
+    default="fp32",
+    show_default=True,
+    help="bf16: autocast the forward passes to bfloat16.",
+)
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
+@click.option("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when available).")
+@click.option(
+    "--checkpoint-every",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Steps between checkpoints (OUT/checkpoints/; one more at the end).",
+)
+@click.option(
+    "--sample-every",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Steps between sample grids (OUT/samples/).",
+)
+@click.option(
+    "--log-every",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Steps between lines of OUT/log.jsonl.",
+)
+@click.option("--keep", default=3, show_default=True, type=click.IntRange(min=1), help="Checkpoints to keep.")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(min=0), help="Data-loading processes.")
+@click.option("--name", default=None, help="Model name in the card (default ARCH.DATASET).")
+@click.option("--repo-id", default=None, help="Hub repository the card suggests (default zoo/ARCH-DATASET).")
+@click.option(
+    "--eval/--no-eval",
+    "evaluate",
+    default=True,
+    show_default=True,
+    help="Evaluate the architecture's metrics at the end.",
+)
+@click.option(
+    "--eval-samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Samples for sample-based metrics (default: as many as the test split has images).",
+)
+def train(
+    architecture: str,
+    dataset: str,
+    out: str,
+    config_items: tuple[str, ...],
+    step_items: tuple[str, ...],
+    epochs: int | None,
+    steps: int | None,
+    batch_size: int | None,
+    seed: int | None,
+    split: str,
+    resume: bool,
+    precision: str,
+    compile_: bool,
+    device: str | None,
+    checkpoint_every: int,
+    sample_every: int,
+    log_every: int,
+    keep: int,
+    workers: int,
+    name: str | None,
+    repo_id: str | None,
+    evaluate: bool,
+    eval_samples: int | None,
+) -> None:
+    """Train ARCHITECTURE on a dataset; ends with a Hub folder OUT/model/ (see `zoo push`, `zoo registry add`).
+
+    Under `torchrun --nproc_per_node N -m zoo_core train ...` it trains with DistributedDataParallel.
+    """
+    if epochs is not None and steps is not None:
+        raise click.UsageError("--epochs and --steps exclude each other; give one of them.")
+    from .training import TrainConfig, Trainer
+
+    config = TrainConfig(
+        architecture=architecture,
+        dataset=dataset,
+        out=out,
+        config=_key_values(config_items, "--config"),
+        step_config=_key_values(step_items, "--train-config"),
+        epochs=epochs,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        split=split,
+        resume=resume,
+        precision=precision,
+        compile=compile_,
+        device=device,
+        checkpoint_every=checkpoint_every,
+        sample_every=sample_every,
+        log_every=log_every,
+        keep=keep,
+        num_workers=workers,
+        evaluate=evaluate,
+        eval_samples=eval_samples,
+        name=name,
+        repo_id=repo_id,
+    )
+    config.command = _train_command_line() or config.to_command()
+    Trainer(config).run()
+
+
+@cli.command("push")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--repo-id", required=True, help="Hub repository, ORG/NAME (created if needed).")
+@click.option("--revision", default=None, help="Branch to upload to (default main; created if needed).")
+@click.option("--private", is_flag=True, help="Create the repository as private.")
+@click.option("--dry-run", is_flag=True, help="Show every file (size, sha256) and the target; upload nothing.")
+@click.option("-m", "--message", "commit_message", default=None, help="Commit message.")
+def push_command(
+    folder: str, repo_id: str, revision: str | None, private: bool, dry_run: bool, commit_message: str | None
+) -> None:
+    """Upload a Hub-layout model FOLDER (e.g. the model/ of a `zoo train` run) with huggingface_hub."""
+    from .push import push
+
+    plan = push(folder, repo_id, revision=revision, private=private, dry_run=dry_run, commit_message=commit_message)
+    visibility = "private" if private else "public"
+    what = f"{len(plan.files)} files ({plan.total_size:,} bytes) from {plan.folder}"
+    target = f"{plan.repo_id} (model repository, revision {plan.revision}, {visibility})"
+    if dry_run:
+        click.echo(f"Dry run: would upload {what} to {target}; nothing was uploaded.")
+        _table([[f.sha256, str(f.size), f.path] for f in plan.files], ["SHA256", "BYTES", "PATH"])
+        return
+    click.echo(f"Uploaded {what} to {target}" + (f": {plan.commit_url}" if plan.commit_url else "."))
+
+
+@cli.group(cls=ZooGroup)
+def registry() -> None:
+    """Add trained models to registry.json (hashes are read off the files, never typed)."""
+
+
+@registry.command("add")
+@click.argument("name")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--repo-id", default=None, help="Hub repository of the weights (default: the one the run suggests).")
+@click.option(
+    "--registry",
+    "registry_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="registry.json to write (default: $ZOO_REGISTRY, else the one zoo ships).",
+)
+def registry_add(name: str, directory: str, repo_id: str | None, registry_file: str | None) -> None:
+    """Register the model of a `zoo train` run (DIRECTORY: its output folder or model/) as NAME (arch.tag)."""
+    from ._registry import registry_path
+    from .training.finish import register_run
+
+    entry = register_run(name, directory, repo_id=repo_id, registry=registry_file)
+    weights = entry["weights"]
+    click.echo(
+        f"Registered {name} in {registry_file or registry_path()}: {weights['repo_id']}/{weights['filename']} "
+        f"@ {weights['revision']}, sha256 {weights['sha256']} ({weights['size']:,} bytes)."
+    )
+
+
 # -- cache ---------------------------------------------------------------------------------
 @cli.group(cls=ZooGroup)
 def cache() -> None:

@@ -74,10 +74,17 @@ class TensorImageDataset(ImageDataset):
 
 
 def load_dataset(name: str, split: str = "train", **options: Any) -> ImageDataset:
-    """Load a registered dataset by name (``zoo datasets`` lists them)."""
+    """Load a registered dataset by name (``zoo datasets`` lists them).
+
+    ``NAME:FOLDER`` is short for ``root=FOLDER`` (the folder formats), so a command line can say
+    ``--dataset aligned:datasets/facades``.
+    """
     from ._catalog import get_catalog
     from .specs import resolve_target
 
+    name, _, root = name.partition(":")  # "aligned:datasets/facades" is root=datasets/facades
+    if root:
+        options = {"root": root, **options}
     spec = get_catalog().dataset(name)
     if split not in spec.splits:
         raise ZooError(f"Dataset {name!r} has no split {split!r}; its splits are {', '.join(spec.splits)}.")

@@ -29,6 +29,7 @@ from ._errors import ZooError
 
 __all__ = [
     "DensityModel",
+    "ImageClassifier",
     "ImageTranslator",
     "LatentModel",
     "ModelConfig",
@@ -340,6 +341,21 @@ class DensityModel:
         """``-log_prob(x) / (D ln 2)`` for each image, D = C x H x W (8.0 is a uniform 8-bit model)."""
         dims = x[0].numel()
         return -self.log_prob(x) / (dims * math.log(2.0))
+
+
+class ImageClassifier:
+    """Task ``classification``: ``classify(x)`` gives class logits, ``features(x)`` the penultimate layer.
+
+    Metrics such as FID-MNIST use ``features``; a classifier-based Inception Score uses ``classify``.
+    """
+
+    task = "classification"
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
 
 class LatentModel:

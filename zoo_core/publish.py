@@ -19,7 +19,9 @@ from ._hub import sha256_file
 from ._registry import load_registry, registry_path, validate_registry
 from .tasks import TASKS
 
-__all__ = ["register_model", "render_card", "to_yaml"]
+__all__ = ["publish_model", "register_model", "render_card", "to_yaml", "update_metrics"]
+
+BODY_MARKER = "<!-- zoo:body: text below is written by the model's author; everything above is generated -->"
 
 
 def to_yaml(value: Any, indent: int = 0) -> str:
@@ -122,9 +124,76 @@ def render_card(name: str, entry: dict[str, Any], body: str = "") -> str:
             lines.append(f"| {m['name']} | {m['value']:.4g} | {m.get('unit', '')} | {data} |")
             if m.get("protocol"):
                 lines.append(f"|  | _{m['protocol']}_ |  |  |")
+    lines += ["", BODY_MARKER]
     if body:
         lines += ["", body.strip()]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def card_body(card: str) -> str:
+    """The hand-written part of a card: everything after the body marker."""
+    return card.split(BODY_MARKER, 1)[1].strip() if BODY_MARKER in card else ""
+
+
+def hardware() -> str:
+    """The CPU (or GPU), thread count and torch version, for a card's "made by"."""
+    import platform
+
+    import torch
+
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def publish_model(
+    name: str,
+    model: Any,
+    folder: str | os.PathLike[str],
+    entry: dict[str, Any],
+    body: str = "",
+    *,
+    repo_id: str,
+    register: bool = True,
+    samples: Any = None,
+) -> dict[str, Any]:
+    """Write a trained model as a ready-to-publish Hub folder (weights, config, card), and register it.
+
+    ``samples`` (images in [0, 1]) become ``samples.png`` beside the weights and in the card.
+    """
+    from ._images import save_grid
+
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    entry = {**entry, "made_by": {"hardware": hardware(), **entry["made_by"]}}
+    if samples is not None:
+        save_grid(samples, folder / "samples.png")
+        body = f"## Samples\n\n![{len(samples)} samples, seed 0](samples.png)\n\n{body}"
+    atomic_write_text(folder / "README.md", render_card(name, entry, body))
+    return register_model(name, folder, entry, repo_id=repo_id) if register else entry
+
+
+def update_metrics(name: str, metrics: list[dict[str, Any]], *, folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """Replace a published model's metrics (same name and split), regenerate its card, re-register it.
+
+    The weights are untouched; the card keeps its hand-written body; the revision is read anew.
+    """
+    folder = Path(folder)
+    entry = dict(load_registry()["models"][name])
+    replaced = {(m["name"], m.get("split")) for m in metrics}
+    entry["metrics"] = [m for m in entry["metrics"] if (m["name"], m.get("split")) not in replaced] + metrics
+    weights = entry.pop("weights")
+    card = folder / "README.md"
+    atomic_write_text(card, render_card(name, entry, card_body(card.read_text(encoding="utf-8"))))
+    return register_model(name, folder, entry, repo_id=weights["repo_id"], filename=weights["filename"])
 
 
 def register_model(

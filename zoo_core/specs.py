@@ -35,8 +35,16 @@ def resolve_target(target: str | Callable[..., Any]) -> Any:
 class Architecture:
     """An architecture: its name, its model class and the tasks it serves.
 
+    ``training_step`` (optional) points lazily at the ``zoo_core.training.TrainingStep``
+    subclass that makes the architecture trainable with ``zoo train``; ``None``: not trainable.
+
     Example:
-        >>> Architecture("vae", model="zoo_vae.model:VAE", tasks=("unconditional", "latent"))
+        >>> Architecture(
+        ...     "vae",
+        ...     model="zoo_vae.model:VAE",
+        ...     tasks=("unconditional", "latent"),
+        ...     training_step="zoo_vae.training:VAETrainingStep",
+        ... )
     """
 
     name: str
@@ -45,12 +53,22 @@ class Architecture:
     description: str = ""
     paper: str = ""
     plugin: str = ""
+    training_step: str | Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", check_tasks(self.tasks, f"Architecture {self.name!r}"))
 
     def model_class(self) -> Any:
         return resolve_target(self.model)
+
+    def training_step_class(self) -> Any:
+        """The ``TrainingStep`` subclass of this architecture (imported now), or fail in one sentence."""
+        if self.training_step is None:
+            raise ZooError(
+                f"The architecture {self.name!r} cannot be trained with `zoo train`: its plugin "
+                f"({self.plugin or 'unknown'}) registers no training step."
+            )
+        return resolve_target(self.training_step)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "text-to-image": ("sample(n, text=...)", "text-to-image"),
     "density": ("log_prob(x), bits_per_dim(x)", "unconditional-image-generation"),
     "latent": ("encode(x), decode(z)", "feature-extraction"),
+    "classification": ("classify(x), features(x)", "image-classification"),
 }
 
 

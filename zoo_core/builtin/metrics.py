@@ -1,0 +1,93 @@
+"""Built-in metrics, the FID Inception network and its checkpoint converter, through the public hooks.
+
+No torch here: every target is a ``"module:attribute"`` string imported only when used, so
+``zoo list`` and ``zoo metrics`` stay cheap.
+"""
+
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+from ..specs import Architecture, Converter, MetricInfo
+
+_GENERATIVE = ("unconditional", "text-to-image")
+_TRANSLATION = ("image-to-image",)
+_INCEPTION = "needs the converted Inception weights (ZOO_FID_INCEPTION, see `zoo convert fid-inception`)"
+
+_METRICS = (
+    # name, target, description, tasks, higher_is_better, unit
+    ("fid", "zoo_core.metrics.features:FID",
+     f"Fréchet Inception Distance between samples and real images in pool3 features; {_INCEPTION}.",
+     _GENERATIVE, False, ""),
+    ("kid", "zoo_core.metrics.features:KID",
+     "Kernel Inception Distance (unbiased MMD², cubic kernel, 100 subsets of 1000, as torch-fidelity), "
+     f"mean and std; {_INCEPTION}.", _GENERATIVE, False, ""),
+    ("is", "zoo_core.metrics.features:InceptionScore",
+     f"Inception Score over 10 splits (mean and std, as torchmetrics), bias-free logits; {_INCEPTION}.",
+     _GENERATIVE, True, ""),
+    ("elbo", "zoo_core.metrics.likelihood:ELBO",
+     "Mean ELBO per image in nats, one posterior sample per image (seed 0).", ("latent",), True, "nats"),
+    ("iwae-nll", "zoo_core.metrics.likelihood:IWAENLL",
+     "Importance-weighted NLL estimate (Burda et al.), k=5000 posterior samples per image, nats.",
+     ("latent",), False, "nats"),
+    ("bpd", "zoo_core.metrics.likelihood:BitsPerDim",
+     "Bits per dimension, -log p(x) / (C H W ln 2), of a density model.", ("density",), False, "bits/dim"),
+    ("psnr", "zoo_core.metrics.image_quality:PSNR",
+     "PSNR over all RGB channels, mean of per-image values.", _TRANSLATION, True, "dB"),
+    ("ssim", "zoo_core.metrics.image_quality:SSIM",
+     "SSIM (Gaussian 11x11, sigma 1.5, as skimage / Wang et al.) over RGB channels, mean per image.",
+     _TRANSLATION, True, ""),
+    ("psnr-y", "zoo_core.metrics.image_quality:psnr_y",
+     "PSNR on the Y channel (BT.601, MATLAB rgb2ycbcr) with a border crop = scale (crop_border, default 4): "
+     "the SR papers' protocol.", _TRANSLATION, True, "dB"),
+    ("ssim-y", "zoo_core.metrics.image_quality:ssim_y",
+     "SSIM on the Y channel (BT.601, MATLAB rgb2ycbcr) with a border crop = scale (crop_border, default 4): "
+     "the SR papers' protocol.", _TRANSLATION, True, ""),
+    ("cycle-l1", "zoo_core.metrics.translation:CycleL1",
+     "Cycle-consistency L1: mean |x - F(G(x))| over pixels.", _TRANSLATION, False, ""),
+    ("pixel-accuracy", "zoo_core.metrics.translation:PixelAccuracy",
+     "Per-pixel accuracy of label maps (label 255 ignored), as the FCN scores of pix2pix / CycleGAN.",
+     _TRANSLATION, True, "fraction"),
+)  # fmt: skip
+
+
+@hookimpl
+def register_metrics(register):
+    for name, create, description, tasks, higher_is_better, unit in _METRICS:
+        register(
+            MetricInfo(
+                name=name,
+                create=create,
+                description=description,
+                tasks=tasks,
+                higher_is_better=higher_is_better,
+                unit=unit,
+            )
+        )
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        Architecture(
+            name="fid-inception",
+            model="zoo_core.metrics.inception:FIDInceptionV3",
+            tasks=("classification",),
+            description="Inception-v3 of FID (TF 2015-12-05 graph, pytorch-fid's layout): pool3 features and "
+            "1008-class logits for FID, KID and IS.",
+            paper="https://arxiv.org/abs/1706.08500",
+        )
+    )
+
+
+@hookimpl
+def register_converters(register):
+    register(
+        Converter(
+            name="fid-inception",
+            architecture="fid-inception",
+            convert="zoo_core.metrics.inception:convert_pytorch_fid",
+            source="pytorch-fid pt_inception-2015-12-05-6726825d.pth / "
+            "torch-fidelity weights-inception-2015-12-05-6726825d.pth",
+            description="The FID Inception-v3 checkpoint of pytorch-fid or torch-fidelity (same keys) to safetensors.",
+        )
+    )

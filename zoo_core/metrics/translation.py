@@ -1,0 +1,116 @@
+"""Image-to-image translation metrics: cycle-consistency L1 and per-pixel accuracy of label maps.
+
+- ``CycleL1``: mean absolute difference between images and their reconstructions after a
+  round trip through both generators (CycleGAN's cycle loss, Zhu et al. 2017), over every
+  pixel, channel and image, in the images' own range ([0, 1] for zoo images).
+- ``PixelAccuracy``: the fraction of labelled pixels whose predicted class equals the
+  target's (the "per-pixel acc." of the pix2pix / CycleGAN FCN scores); pixels whose target
+  is ``ignore_index`` (255 by default, Cityscapes' void label) are not counted. Predictions
+  are integer maps ``(N, H, W)`` / ``(N, 1, H, W)`` or class scores ``(N, classes, H, W)``
+  (the arg-max is taken).
+
+Example:
+    >>> m = PixelAccuracy()
+    >>> m.update(prediction=torch.tensor([[0, 1], [2, 2]]), target=torch.tensor([[0, 1], [2, 255]]))
+    >>> m.compute()
+    {'pixel-accuracy': 1.0}
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._errors import ZooError
+from . import Metric
+
+__all__ = ["CycleL1", "PixelAccuracy"]
+
+
+class CycleL1(Metric):
+    """Mean absolute difference between ``image`` and ``reconstruction`` (e.g. F(G(x)) for x).
+
+    Example:
+        >>> m = CycleL1()
+        >>> m.update(image=torch.zeros(1, 3, 4, 4), reconstruction=torch.full((1, 3, 4, 4), 0.25))
+        >>> m.compute()
+        {'cycle-l1': 0.25}
+    """
+
+    name = "cycle-l1"
+    inputs = ("image", "reconstruction")
+    higher_is_better = False
+    protocol = "mean |x - F(G(x))| over pixels, channels and images"
+
+    def reset(self) -> None:
+        self.total = 0.0
+        self.count = 0
+
+    def update(self, image: torch.Tensor, reconstruction: torch.Tensor) -> None:
+        if image.shape != reconstruction.shape:
+            raise ZooError(
+                f"Cycle L1 compares images of the same shape, not {tuple(image.shape)} "
+                f"and {tuple(reconstruction.shape)}."
+            )
+        self.total += float((image.double() - reconstruction.to(image.device).double()).abs().sum())
+        self.count += image.numel()
+
+    def compute(self) -> dict[str, float]:
+        if self.count == 0:
+            raise ZooError("Cycle L1 has seen no images; call update(image=..., reconstruction=...) first.")
+        return {self.name: self.total / self.count}
+
+
+def _label_map(x: torch.Tensor, what: str) -> torch.Tensor:
+    if x.dim() == 4 and x.shape[1] > 1:
+        x = x.argmax(dim=1)  # class scores
+    elif x.dim() == 4:
+        x = x[:, 0]
+    elif x.dim() == 2:
+        x = x.unsqueeze(0)
+    if x.dim() != 3:
+        raise ZooError(f"{what} must be label maps (N, H, W) or scores (N, classes, H, W), not {tuple(x.shape)}.")
+    if x.is_floating_point():
+        if not torch.equal(x, x.round()):
+            raise ZooError(f"{what} holds fractional labels; give integer class indices.")
+        x = x.long()
+    return x
+
+
+class PixelAccuracy(Metric):
+    """Fraction of labelled pixels where the predicted class is the target's; ``ignore_index`` pixels skipped.
+
+    Example:
+        >>> m = PixelAccuracy(ignore_index=None)
+        >>> m.update(prediction=torch.tensor([[1, 1]]), target=torch.tensor([[1, 0]]))
+        >>> m.compute()
+        {'pixel-accuracy': 0.5}
+    """
+
+    name = "pixel-accuracy"
+    inputs = ("prediction", "target")
+    higher_is_better = True
+    unit = "fraction"
+
+    def __init__(self, ignore_index: int | None = 255) -> None:
+        self.ignore_index = ignore_index
+        ignored = f"target {ignore_index} ignored" if ignore_index is not None else "no label ignored"
+        self.protocol = f"correct / labelled pixels over all images ({ignored})"
+        super().__init__()
+
+    def reset(self) -> None:
+        self.correct = 0
+        self.labelled = 0
+
+    def update(self, prediction: torch.Tensor, target: torch.Tensor) -> None:
+        prediction, target = _label_map(prediction, "Predictions"), _label_map(target, "Targets")
+        if prediction.shape != target.shape:
+            raise ZooError(f"Predictions {tuple(prediction.shape)} and targets {tuple(target.shape)} differ in shape.")
+        target = target.to(prediction.device)
+        valid = target != self.ignore_index if self.ignore_index is not None else torch.ones_like(target, dtype=bool)
+        self.correct += int(((prediction == target) & valid).sum())
+        self.labelled += int(valid.sum())
+
+    def compute(self) -> dict[str, float]:
+        if self.labelled == 0:
+            raise ZooError("Pixel accuracy has seen no labelled pixel; check ignore_index and the targets.")
+        return {self.name: self.correct / self.labelled}
