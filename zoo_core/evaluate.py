@@ -6,7 +6,7 @@ What a metric is fed follows its ``inputs`` (see ``zoo_core.metrics.Metric``):
   images of the dataset split (FID, KID, Inception Score);
 - ``("model", "images")``: the model itself and the dataset's images (ELBO, NLL, bits/dim);
 - ``("prediction", "target")``: ``model.translate(image)`` against the dataset's ``target``
-  (PSNR, SSIM, per-pixel accuracy).
+  (PSNR, SSIM, per-pixel accuracy), or a classifier's ``classify(image)`` against its ``label``.
 
 Example:
     >>> import zoo_core as zoo
@@ -115,13 +115,17 @@ def evaluate(
                     for metric in group:
                         metric.update(model=model, images=batch["image"].to(model.device))
         elif inputs == ("prediction", "target"):
-            if not hasattr(model, "translate"):
-                raise ZooError(f"{group[0].name!r} compares translations with targets; this model does not translate.")
+            # a classifier's prediction is its class scores against the labels; a translator's, its image
+            classifier = "classification" in model.tasks
+            if not classifier and not hasattr(model, "translate"):
+                raise ZooError(f"{group[0].name!r} compares predictions with targets; this model makes none.")
             with torch.inference_mode():
                 for batch in _batches(data, n, batch_size, progress, "images"):
-                    prediction = model.translate(batch["image"].to(model.device))
+                    x = batch["image"].to(model.device)
+                    prediction = model.classify(x) if classifier else model.translate(x)
+                    target = batch["label" if classifier else "target"].to(prediction.device)
                     for metric in group:
-                        metric.update(prediction=prediction, target=batch["target"].to(prediction.device))
+                        metric.update(prediction=prediction, target=target)
         else:
             raise ZooError(f"zoo eval cannot feed the inputs {inputs} of metric {group[0].name!r}.")
 

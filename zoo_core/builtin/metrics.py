@@ -44,6 +44,8 @@ _METRICS = (
      "the SR papers' protocol.", _TRANSLATION, True, ""),
     ("cycle-l1", "zoo_core.metrics.translation:CycleL1",
      "Cycle-consistency L1: mean |x - F(G(x))| over pixels.", _TRANSLATION, False, ""),
+    ("accuracy", "zoo_core.metrics.classification:Accuracy",
+     "Top-1 accuracy of a classifier on a labelled dataset.", ("classification",), True, "fraction"),
     ("pixel-accuracy", "zoo_core.metrics.translation:PixelAccuracy",
      "Per-pixel accuracy of label maps (label 255 ignored), as the FCN scores of pix2pix / CycleGAN.",
      _TRANSLATION, True, "fraction"),

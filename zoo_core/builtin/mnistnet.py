@@ -146,17 +146,16 @@ def train(epochs: int = 14, seed: int = 1, batch_size: int = 64, log=print) -> M
             loss.backward()
             optimizer.step()
         scheduler.step()
-        log(f"epoch {epoch}: test accuracy {accuracy(model.eval()):.4f}")
+        log(f"epoch {epoch}: test accuracy {accuracy(model.eval())['value']:.4f}")
     return model.eval()
 
 
-@torch.inference_mode()
-def accuracy(model: MNISTNet, split: str = "test") -> float:
-    from ..data import load_dataset
+def accuracy(model: MNISTNet, split: str = "test") -> dict:
+    """The ``accuracy`` metric on a mnist5k split, as ``zoo eval MODEL --metric accuracy`` computes it."""
+    from ..evaluate import evaluate
 
-    data = load_dataset("mnist5k", split=split)
-    predictions = model.classify(data.tensors()).argmax(1)
-    return (predictions == data.labels).float().mean().item()
+    (result,) = evaluate(model, "accuracy", "mnist5k", split=split)
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     model = train(args.epochs, args.seed)
     wall = time.perf_counter() - started
     test_accuracy, train_accuracy = accuracy(model, "test"), accuracy(model, "train")
-    print(f"test accuracy {test_accuracy:.4f}")
+    print(f"test accuracy {test_accuracy['value']:.4f}")
     entry = {
         "architecture": "mnistnet",
         "plugin": "zoo-core",
@@ -184,22 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         "config": model.config.to_dict(),
         "num_params": model.num_parameters(),
         "dataset": {"name": "mnist5k", "split": "train: 4,500 digits; test: 500 (the last 50 of each class)"},
-        "metrics": [
-            {
-                "name": "accuracy",
-                "value": round(test_accuracy, 4),
-                "unit": "fraction",
-                "dataset": "mnist5k",
-                "split": "test",
-            },
-            {
-                "name": "accuracy",
-                "value": round(train_accuracy, 4),
-                "unit": "fraction",
-                "dataset": "mnist5k",
-                "split": "train",
-            },
-        ],
+        "metrics": [test_accuracy, train_accuracy],
         "paper": {
             "title": "Gradient-based learning applied to document recognition (LeNet family; the pytorch/examples "
             "variant)",
