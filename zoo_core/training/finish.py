@@ -65,7 +65,9 @@ def evaluate_run(model: Any, step: TrainingStep, cfg: TrainConfig) -> list[dict[
             names.append(name)
         else:
             _warn(f"the metric {name!r} is not registered (yet); skipped.")
-    options = {"split": step.eval_split, "n": cfg.eval_samples, "seed": 0, "device": None}
+    options: dict[str, Any] = {"split": step.eval_split, "n": cfg.eval_samples, "seed": 0, "device": None}
+    if step.eval_dataset is None:  # the training dataset, loaded as it was for training
+        options["dataset_options"] = cfg.dataset_options or None
     try:
         results = evaluate(model, names, dataset, **options) if names else []
     except ZooError:  # find which metric failed; keep the others

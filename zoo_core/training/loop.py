@@ -75,7 +75,9 @@ class TrainConfig:
     """Everything ``zoo train`` takes (JSON values only: it is saved in every checkpoint).
 
     ``config`` holds model config keys (``--config``), ``step_config`` the training step's
-    hyper-parameters (``--train-config``). ``batch_size`` is the global batch: with N processes
+    hyper-parameters (``--train-config``), ``dataset_options`` the options of the dataset's
+    loader (``--dataset-option size=32``; ``None``: the resumed run's, else none).
+    ``batch_size`` is the global batch: with N processes
     each takes ``batch_size / N`` rows of it. ``epochs`` and ``steps`` exclude each other;
     without either the step's ``default_epochs`` are trained. ``seed`` and ``batch_size`` left at
     ``None`` mean "the resumed run's, else the default (0, the step's default batch)".
@@ -90,6 +92,7 @@ class TrainConfig:
     out: str
     config: dict[str, Any] = dataclasses.field(default_factory=dict)
     step_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    dataset_options: dict[str, Any] | None = None
     epochs: int | None = None
     steps: int | None = None
     batch_size: int | None = None
@@ -129,6 +132,8 @@ class TrainConfig:
     def to_command(self) -> str:
         """The ``zoo train`` command line that makes this run."""
         args = ["zoo", "train", self.architecture, "--dataset", self.dataset, "--out", self.out]
+        for key, value in (self.dataset_options or {}).items():
+            args += ["--dataset-option", f"{key}={_cli_value(value)}"]
         for key, value in self.config.items():
             args += ["--config", f"{key}={_cli_value(value)}"]
         for key, value in self.step_config.items():
@@ -228,6 +233,7 @@ class Trainer:
                 cfg,
                 seed=0 if cfg.seed is None else cfg.seed,
                 batch_size=cfg.batch_size or step_class.default_batch_size,
+                dataset_options=dict(cfg.dataset_options or {}),
                 config=dict(cfg.config),
                 step_config=dict(cfg.step_config),
             )
@@ -239,6 +245,12 @@ class Trainer:
                     f"The run in {self.out} was made with {key.replace('_', '-')} {before.get(key)!r}; "
                     f"it cannot be resumed with {mine!r}. Drop that option or pick another --out."
                 )
+        saved_options = dict(before.get("dataset_options") or {})
+        if cfg.dataset_options is not None and cfg.dataset_options != saved_options:
+            raise ZooError(
+                f"The run in {self.out} was made with the dataset options {saved_options or 'none'}; "
+                f"it cannot be resumed with {cfg.dataset_options}. Drop --dataset-option or pick another --out."
+            )
         merged = {}
         for field, flag in (("config", "--config"), ("step_config", "--train-config")):
             saved = dict(before.get(field) or {})
@@ -259,6 +271,7 @@ class Trainer:
             cfg,
             seed=before["seed"],
             batch_size=before["batch_size"],
+            dataset_options=saved_options,
             config=merged["config"],
             step_config=merged["step_config"],
             steps=steps,
@@ -307,7 +320,7 @@ class Trainer:
         model = model_class(model_config).to(dist.device)
         model.train()
 
-        dataset = load_dataset(cfg.dataset, split=cfg.split)
+        dataset = load_dataset(cfg.dataset, split=cfg.split, **(cfg.dataset_options or {}))
         step = step_class(model, cfg, dist.world_size)
         step.rank = dist.rank
         step.check_dataset(dataset)
