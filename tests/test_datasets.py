@@ -1,4 +1,4 @@
-"""The built-in mnist5k dataset: real digits, a fixed stratified split, the dataset contract."""
+"""The built-in mnist5k dataset (real digits, a fixed stratified split) and the dataset contract."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import zoo_core as zoo
-from zoo_core.data import TensorImageDataset, load_dataset
+from zoo_core.data import ImageDataset, TensorImageDataset, load_dataset
 
 
 def test_mnist5k_split_is_fixed_stratified_and_disjoint() -> None:
@@ -38,3 +38,35 @@ def test_dataset_errors() -> None:
         load_dataset("mnist5k", split="validation")
     with pytest.raises(zoo.ZooError, match="uint8 images"):
         TensorImageDataset(torch.zeros(2, 1, 4, 4))
+
+
+def test_mnist5k_split_partitions_the_file() -> None:
+    from collections import Counter
+
+    def rows(split: str) -> Counter[bytes]:
+        data = load_dataset("mnist5k", split=split)
+        return Counter(bytes(img.numpy()) + bytes([int(y)]) for img, y in zip(data.images, data.labels, strict=True))
+
+    assert rows("train") + rows("test") == rows("all")  # disjoint, and nothing left out
+
+
+def test_item_seeds_are_per_item_and_epoch() -> None:
+    from zoo_core.data import RandomItemsDataset, item_seed
+
+    seeds = {item_seed(s, e, i) for s in range(3) for e in range(3) for i in range(50)}
+    assert len(seeds) == 3 * 3 * 50  # (seed, epoch, index) never collide, unlike seed + index
+    assert item_seed(0, 0, 1) == item_seed(0, 0, 1) and item_seed(0, 0, 1, stream=1) != item_seed(0, 0, 1)
+
+    class Noise(RandomItemsDataset):
+        def __len__(self) -> int:
+            return 4
+
+        def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+            return {"image": torch.rand(1, 2, 2, generator=self.generator(index))}
+
+    data = Noise()
+    first = data[2]["image"]
+    assert torch.equal(data[2]["image"], first) and not torch.equal(data[3]["image"], first)
+    data.set_epoch(1)
+    assert not torch.equal(data[2]["image"], first)
+    assert ImageDataset.image_size is None  # the contract's default: sizes vary unless a dataset says otherwise

@@ -234,8 +234,10 @@ def _converted(info: ModelInfo, path: Path, sha256: str) -> Path:
     catalog = get_catalog()
     name = info.weights["converter"]
     if name not in catalog.converters:
-        raise ZooError(f"{info.name} needs the converter {name!r}, which no installed plugin registers; "
-                       f"install the {info.plugin} plugin.")
+        raise ZooError(
+            f"{info.name} needs the converter {name!r}, which no installed plugin registers; "
+            f"install the {info.plugin} plugin."
+        )
     state = resolve_target(catalog.converters[name].convert)(read_checkpoint(path), dict(info.config))
     atomic_write_bytes(target, save({k: v.contiguous() for k, v in state.items()}, metadata={"format": "pt"}))
     return target

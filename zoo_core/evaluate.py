@@ -33,6 +33,8 @@ def _batches(dataset: Any, n: int | None, batch_size: int, progress: bool, desc:
     from torch.utils.data import DataLoader, Subset
     from tqdm.auto import tqdm
 
+    if getattr(dataset, "image_size", ()) is None:  # images of different sizes (whole photos) batch one by one
+        batch_size = 1
     if n is not None:
         dataset = Subset(dataset, range(min(n, len(dataset))))
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)

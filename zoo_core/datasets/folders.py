@@ -8,7 +8,7 @@
   ``A[i]`` with a random ``B`` (seeded per item), or ``B[i]`` with ``serial=True``, as the
   reference's ``--serial_batches``; the dataset is as long as the larger domain.
 - ``captions`` (text to image): each image has a ``.txt`` file of the same stem (next to it, or
-  at the same relative path under ``text_root``), one caption per line.
+  at the same relative path under ``text_root``), one caption per line; items ``{"image", "caption"}``.
 
 Splits. ``aligned`` and ``unpaired`` use the papers' split folders and fail when one is missing.
 ``imagefolder`` and ``captions`` take ``ROOT/train``, ``ROOT/val``, ``ROOT/test`` when ROOT has
@@ -336,13 +336,14 @@ class UnpairedDataset(_FolderDataset):
 class CaptionDataset(_FolderDataset):
     """Images with a ``.txt`` of captions each, one caption per line (blank lines ignored).
 
-    The caption file has the image's stem: next to it, or at the same path relative to the split
-    folder under ``text_root`` (StackGAN's birds keep ``text_c10/<class>/<name>.txt`` beside
-    ``images/<class>/<name>.jpg``). Images are listed recursively (class folders are fine; their
-    names are not used). Every caption file is read when the dataset is made, so a missing or
-    empty one fails at once, naming it. ``pick="random"`` (the default for ``train``, as StackGAN
-    samples one of an image's ten captions) draws a line from the item's seeded generator;
-    ``pick="first"`` (the default elsewhere) keeps evaluation fixed.
+    The caption file has the image's stem: next to it, or at the image's path relative to its split
+    folder under ``text_root/SPLIT/`` when that exists, else under ``text_root`` (StackGAN's birds
+    keep ``text_c10/<class>/<name>.txt`` beside ``images/<class>/<name>.jpg``). Images are listed
+    recursively (class folders are fine; their names are not used). Every caption file is read
+    when the dataset is made, so a missing or empty one fails at once, naming it.
+    ``pick="random"`` (the default for ``train``, as StackGAN samples one of an image's ten
+    captions) draws a line from the item's seeded generator; ``pick="first"`` (the default
+    elsewhere) keeps evaluation fixed.
 
     Example:
         >>> birds = CaptionDataset("birds", "train", text_root="birds/text_c10", load_size=76, crop_size=64)

@@ -89,7 +89,7 @@ def load_digits(split: str = "train", size: int = 8, margin: int = 0) -> TensorI
     Example:
         >>> test = load_digits("test", size=28, margin=4)
         >>> len(test), test.image_size, test[0]["label"]
-        (355, (28, 28), 0)
+        (355, (28, 28), 8)
     """
     _check_split(split, ("train", "test", "all"), "digits")
     if not 8 <= size <= 256 or not 0 <= 2 * margin <= size - 8:

@@ -156,9 +156,8 @@ def load_torchvision(
             dataset = cls(str(root), train=split == "train", download=False, **options)
     except (RuntimeError, FileNotFoundError) as exc:
         raise ZooError(
-            f"torchvision's {cls_name} files are not under {root} ({str(exc).splitlines()[0]}); zoo never downloads: "
-            f"put them in {layout.replace('ROOT', str(root))}, e.g. by fetching them once elsewhere with torchvision "
-            "(download=True)."
+            f"torchvision's {cls_name} files are not under {root}, and zoo never downloads: put them in "
+            f"{layout.replace('ROOT', str(root))}, e.g. fetched once elsewhere with torchvision's download=True."
         ) from exc
     return TorchvisionDataset(dataset, name=f"torchvision-{which}", split=split, channels=channels or default_channels)
 

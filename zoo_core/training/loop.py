@@ -442,6 +442,8 @@ class Trainer:
                             scheduler.step()
                     counters["epoch"] += 1
                     counters["batch"] = 0
+                if hasattr(dataset, "set_epoch"):  # random crops and flips change from epoch to epoch
+                    dataset.set_epoch(counters["epoch"])
                 epoch_batches = global_batches(n_items, batch_size, seed, counters["epoch"], dist.world_size)
                 todo = epoch_batches[counters["batch"] : counters["batch"] + (total - counters["step"])]
                 shards = [shard(b, dist.rank, dist.world_size) for b in todo]

@@ -87,6 +87,13 @@ def _convert(state_dict: Any, config: dict[str, Any], prefix: str, what: str) ->
             f"The {what} checkpoint has key {foreign[0]!r}, not a generator key {prefix}N...; "
             "it is not a generator of that layout (a discriminator file cannot be converted)."
         )
+    index = {key: int(key[len(prefix) :].split(".")[0]) for key in state}
+    odd = sorted((k for k, v in state.items() if v.dim() == 4 and index[k] % 3), key=index.__getitem__)
+    if odd:  # the generator's convolutions are at 0, 3, 6 ...; the discriminator's at 0, 2, 5 ...
+        raise ZooError(
+            f"The {what} checkpoint holds a discriminator (a convolution at {odd[0]!r}); zoo converts the "
+            "generator's file (netG_epoch_N.pth) into a generator-only model."
+        )
     _check_fits(generator_config(state, prefix), config, what)
     return {f"generator.main.{key[len(prefix) :]}": value for key, value in state.items()}
 
