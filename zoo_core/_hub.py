@@ -227,18 +227,10 @@ def _converted(info: ModelInfo, path: Path, sha256: str) -> Path:
     from safetensors.torch import save
 
     from ._atomic import atomic_write_bytes
-    from ._catalog import get_catalog
-    from .convert import read_checkpoint
-    from .specs import resolve_target
+    from .convert import convert_state, converter_spec
 
-    catalog = get_catalog()
-    name = info.weights["converter"]
-    if name not in catalog.converters:
-        raise ZooError(
-            f"{info.name} needs the converter {name!r}, which no installed plugin registers; "
-            f"install the {info.plugin} plugin."
-        )
-    state = resolve_target(catalog.converters[name].convert)(read_checkpoint(path), dict(info.config))
+    spec = converter_spec(info.weights["converter"], needed_by=f"{info.name} (plugin {info.plugin})")
+    state = convert_state(spec, path, dict(info.config))
     atomic_write_bytes(target, save({k: v.contiguous() for k, v in state.items()}, metadata={"format": "pt"}))
     return target
 

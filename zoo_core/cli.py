@@ -284,29 +284,6 @@ def eval_command(
     _table(rows, ["METRIC", "VALUE", "UNIT", "DATA", "SAMPLES"])
 
 
-@cli.command()
-@click.argument("converter")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Hub-layout folder to write.")
-@click.option("--config", "overrides", multiple=True, metavar="KEY=VALUE", help="Config of the target model.")
-def convert(converter: str, file: str, output: str, overrides: tuple[str, ...]) -> None:
-    """Convert a foreign checkpoint FILE with CONVERTER into a Hub-layout folder (ready for `zoo push`)."""
-    from .convert import convert_checkpoint
-
-    config: dict[str, Any] = {}
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--config")
-        try:
-            config[key] = json.loads(value)  # numbers, true/false, lists ...
-        except json.JSONDecodeError:
-            config[key] = value  # a plain string
-    folder = convert_checkpoint(converter, file, output, config)
-    click.echo(f"Wrote {folder} (config.json, model.safetensors, README.md)")
-
-
-# -- train, push, registry ------------------------------------------------------------------
 def _key_values(items: tuple[str, ...], param_hint: str) -> dict[str, Any]:
     """``KEY=VALUE`` options as a dict; values are JSON when they parse (numbers, true/false, lists), else strings."""
     values: dict[str, Any] = {}
@@ -321,6 +298,20 @@ def _key_values(items: tuple[str, ...], param_hint: str) -> dict[str, Any]:
     return values
 
 
+@cli.command()
+@click.argument("converter")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Hub-layout folder to write.")
+@click.option("--config", "overrides", multiple=True, metavar="KEY=VALUE", help="Config of the target model.")
+def convert(converter: str, file: str, output: str, overrides: tuple[str, ...]) -> None:
+    """Convert a foreign checkpoint FILE with CONVERTER into a Hub-layout folder (ready for `zoo push`)."""
+    from .convert import convert_checkpoint
+
+    folder = convert_checkpoint(converter, file, output, _key_values(overrides, "--config"))
+    click.echo(f"Wrote {folder} (config.json, model.safetensors, README.md)")
+
+
+# -- train, push, registry ------------------------------------------------------------------
 def _train_command_line() -> str | None:
     """The command line as typed (``zoo ...``, ``python -m zoo_core ...`` or under ``torchrun``), if it is a train."""
     import os

@@ -17,9 +17,9 @@ from typing import Any
 
 from ._catalog import get_catalog
 from ._errors import ZooError
-from .specs import resolve_target
+from .specs import Converter, resolve_target
 
-__all__ = ["convert_checkpoint", "read_checkpoint"]
+__all__ = ["convert_checkpoint", "convert_state", "converter_spec", "read_checkpoint"]
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -46,6 +46,24 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ZooError(f"{path} is not a readable PyTorch checkpoint ({exc}); download it again.") from exc
 
 
+def converter_spec(name: str, *, needed_by: str = "") -> Converter:
+    """The registered converter ``name``; ``needed_by`` names the model that asked for it, if any."""
+    catalog = get_catalog()
+    if name not in catalog.converters:
+        if needed_by:
+            raise ZooError(
+                f"{needed_by} needs the converter {name!r}, which no installed plugin registers; "
+                "install the plugin that provides it."
+            )
+        raise catalog._unknown("converter", name, list(catalog.converters), "zoo plugins")
+    return catalog.converters[name]
+
+
+def convert_state(spec: Converter, checkpoint: str | os.PathLike[str], config: dict[str, Any]) -> dict[str, Any]:
+    """Read a foreign checkpoint (no code runs) and map it onto the architecture's keys."""
+    return resolve_target(spec.convert)(read_checkpoint(checkpoint), config)
+
+
 def convert_checkpoint(
     converter: str,
     checkpoint: str | os.PathLike[str],
@@ -55,12 +73,9 @@ def convert_checkpoint(
     """Convert ``checkpoint`` with the registered ``converter`` into a Hub-layout folder ``output``."""
     from ._factory import model_class
 
-    catalog = get_catalog()
-    if converter not in catalog.converters:
-        raise catalog._unknown("converter", converter, list(catalog.converters), "zoo plugins")
-    spec = catalog.converters[converter]
+    spec = converter_spec(converter)
     config = {**spec.options.get("config", {}), **(config or {})}
-    state = resolve_target(spec.convert)(read_checkpoint(checkpoint), config)
+    state = convert_state(spec, checkpoint, config)
     model = model_class(spec.architecture).from_weights(config, state)
     card = (
         f"# {spec.architecture}\n\nConverted by zoo from `{Path(checkpoint).name}` "
