@@ -1,15 +1,23 @@
-"""zoo-dcgan: faithful to pytorch/examples dcgan/main.py; converters, training step and engine run."""
+"""zoo-dcgan: faithful to pytorch/examples dcgan/main.py; converters, training step and engine run; the published
+dcgan.mnist behaves as its card says; the upstream huggan/dcgan-mnist entry downloads, converts and loads strictly.
+
+Golden outputs (``golden/dcgan.safetensors``) are written by running this module:
+``python plugins/zoo-dcgan/tests/test_dcgan.py --write-golden`` (only after a deliberate change).
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 from click.testing import CliRunner
+from safetensors.torch import load_file, save_file
 from torch import nn
+from zoo_dcgan.convert import HUGGAN_CONFIG
 from zoo_dcgan.model import DCGAN, DCGANConfig
 from zoo_dcgan.training import DCGANTrainingStep
 
@@ -19,6 +27,11 @@ from zoo_core.data import load_dataset
 from zoo_core.training import TrainConfig, train
 
 QUIET = {"progress": False, "verbose": False}
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[2]
+PUBLISHED = REPO_ROOT / "hub" / "zoo" / "dcgan-mnist"
+GOLDEN = HERE / "golden" / "dcgan.safetensors"
+UPSTREAM = "dcgan.mnist-huggan"
 
 
 # -- the reference's layers, written out as documented (pytorch/examples dcgan/main.py at 64x64) ---
@@ -281,3 +294,250 @@ def test_zoo_train_writes_a_model_that_loads_and_samples(tmp_path: Path) -> None
     assert {"loss_D", "loss_G", "D_x", "D_G_z1", "D_G_z2"} <= set(lines[-1])
     entry = json.loads((tmp_path / "run" / "zoo-entry.json").read_text())
     assert "--dataset-option size=32" in entry["entry"]["made_by"]["command"]
+
+
+# -- golden outputs --------------------------------------------------------------------------------
+def tiny_reference_layout() -> tuple[DCGAN, ReferenceGenerator, torch.Tensor]:
+    """A tiny randomly-initialised DCGAN in the reference's 64x64 layout, the reference's G with its weights, codes."""
+    torch.manual_seed(0)
+    model = zoo.create("dcgan", nz=8, ngf=4, ndf=4, channels=1)
+    randomise_batchnorm(model, 1)
+    reference = ReferenceGenerator(nz=8, ngf=4, nc=1)
+    reference.load_state_dict(model.generator.state_dict(), strict=True)
+    z = torch.randn(2, 8, 1, 1, generator=torch.Generator().manual_seed(2))
+    return model.eval(), reference.eval(), z
+
+
+def golden_values() -> dict[str, torch.Tensor]:
+    """What golden/dcgan.safetensors holds, computed by the code under test."""
+    model, _, z = tiny_reference_layout()
+    with torch.no_grad():
+        images = model.generate(z)
+        probabilities = model.discriminate(images)
+    published = zoo.ZooModel.from_pretrained(PUBLISHED)
+    return {
+        "tiny_images": images,
+        "tiny_discriminator": probabilities,
+        "mnist_samples_seed0": published.sample(4, seed=0),
+    }
+
+
+def test_tiny_reference_layout_golden_forward() -> None:
+    """Fixed seed: the tiny model's images and D's outputs equal the stored ones, and the reference's G agrees."""
+    golden = load_file(GOLDEN)
+    model, reference, z = tiny_reference_layout()
+    with torch.no_grad():
+        images = model.generate(z)
+        assert images.shape == (2, 1, 64, 64)
+        assert torch.allclose(images, golden["tiny_images"], atol=1e-5)
+        assert torch.allclose(model.discriminate(images), golden["tiny_discriminator"], atol=1e-5)
+        assert torch.allclose(images, (reference(z) + 1) / 2, atol=1e-6)
+
+
+def test_published_dcgan_mnist_golden_samples() -> None:
+    """A fixed seed's samples of the published weights equal the stored golden output."""
+    golden = load_file(GOLDEN)["mnist_samples_seed0"]
+    model = zoo.ZooModel.from_pretrained(PUBLISHED)
+    samples = model.sample(4, seed=0)
+    assert samples.shape == (4, 1, 32, 32)
+    assert torch.allclose(samples, golden, atol=1e-5)
+
+
+# -- the published dcgan.mnist ---------------------------------------------------------------------
+def test_published_weights_load_strictly() -> None:
+    """The published file has exactly the keys of its config's model; one key too few or too many is refused."""
+    state = load_file(PUBLISHED / "model.safetensors")
+    config = zoo.info("dcgan.mnist").config
+    assert set(state) == set(zoo.create("dcgan", **config).state_dict())
+    model = DCGAN.from_weights(config, state)
+    assert model.discriminator is not None and model.num_parameters() == zoo.info("dcgan.mnist").num_params
+    missing = dict(state)
+    missing.pop("generator.main.1.running_var")
+    with pytest.raises(zoo.ZooError, match=r"missing 1 key\(s\) such as 'generator.main.1.running_var'"):
+        DCGAN.from_weights(config, missing)
+    with pytest.raises(zoo.ZooError, match=r"unexpected key\(s\) such as 'discriminator.main.0.weight'"):
+        DCGAN.from_weights({**config, "with_discriminator": False}, state)
+    with pytest.raises(zoo.ZooError, match="do not fit DCGAN's config"):
+        DCGAN.from_weights({**config, "ngf": 32}, state)
+
+
+def test_zoo_sample_dcgan_mnist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`zoo sample dcgan.mnist` writes the grid of model.sample(n, seed) from the sha256-checked published file."""
+    import numpy as np
+    from PIL import Image
+
+    from zoo_core._images import make_grid
+
+    monkeypatch.setenv("ZOO_HUB_DIR", str(REPO_ROOT / "hub"))
+    out = tmp_path / "grid.png"
+    result = CliRunner().invoke(cli, ["sample", "dcgan.mnist", "-n", "16", "--seed", "3", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    pixels = torch.from_numpy(np.array(Image.open(out)))
+    assert pixels.shape == (4 * 34 + 2, 4 * 34 + 2)
+    expected = make_grid(zoo.ZooModel.from_pretrained(PUBLISHED).sample(16, seed=3))[:, :, 0]
+    assert torch.equal(pixels, torch.from_numpy(expected))
+
+
+def test_zoo_info_dcgan_mnist() -> None:
+    info = zoo.info("dcgan.mnist")
+    result = CliRunner().invoke(cli, ["info", "dcgan.mnist"])
+    assert result.exit_code == 0, result.output
+    fid = next(m["value"] for m in info.metrics if m["name"] == "fid-mnist")
+    for text in (
+        "architecture: dcgan (plugin zoo-dcgan)",
+        "source:       trained by zoo",
+        "parameters:   1,728,128",
+        f"fid-mnist:    {fid:.3f} (mnist5k test)",
+        info.made_by["command"],
+        '"image_size": 32, "channels": 1',
+    ):
+        assert text in result.output
+    assert info.weights["repo_id"] == "zoo/dcgan-mnist" and info.dataset["name"] == "mnist5k"
+    assert "--dataset-option size=32 --config image_size=32 --config channels=1" in info.made_by["command"]
+
+
+def test_published_card_matches_registry_and_hub_revision() -> None:
+    """The card carries the registry's FID-MNIST, the command, and the comparison with vae.mnist; the revision
+    `zoo hub serve` gives the folder is the registry's."""
+    import yaml
+
+    info = zoo.info("dcgan.mnist")
+    fid = next(m["value"] for m in info.metrics if m["name"] == "fid-mnist")
+    vae_fid = next(m["value"] for m in zoo.info("vae.mnist").metrics if m["name"] == "fid-mnist")
+    card = (PUBLISHED / "README.md").read_text()
+    header = yaml.safe_load(card.split("---")[1])
+    assert header["model-index"][0]["results"][0]["metrics"][0] == {
+        "type": "fid-mnist",
+        "value": fid,
+        "name": "fid-mnist",
+    }
+    assert info.made_by["command"] in card and f"| fid-mnist | {fid:.4g} |" in card
+    assert f"| `dcgan.mnist` samples | {fid:.1f} |" in card and f"| `vae.mnist` samples | {vae_fid:.1f} |" in card
+    assert fid < vae_fid  # the GAN's samples are closer to the held-out digits than the VAE's
+    assert (PUBLISHED / "samples.png").is_file()
+    result = CliRunner().invoke(cli, ["hub", "revisions", str(REPO_ROOT / "hub"), "--json"])
+    assert json.loads(result.output)["zoo/dcgan-mnist"] == info.weights["revision"]
+
+
+def test_zoo_eval_reproduces_the_card(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`zoo eval dcgan.mnist --metric fid-mnist --dataset mnist5k` gives the number in the card and the registry."""
+    monkeypatch.setenv("ZOO_HUB_DIR", str(REPO_ROOT / "hub"))  # the published files, sha256-checked
+    args = ["eval", "dcgan.mnist", "--metric", "fid-mnist", "--dataset", "mnist5k", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    (measured,) = json.loads(result.output)
+    recorded = next(m for m in zoo.info("dcgan.mnist").metrics if m["name"] == "fid-mnist")
+    assert measured["samples"] == 500 and measured["value"] == pytest.approx(recorded["value"], rel=1e-6)
+
+
+#: the first logged steps of the published run (its log.jsonl): losses are means over each 10 steps
+PUBLISHED_RUN_LOG = [
+    {"step": 10, "loss_D": 0.74378, "loss_G": 2.970203, "D_x": 0.870762, "D_G_z1": 0.383652, "D_G_z2": 0.084353},
+    {"step": 20, "loss_D": 0.260787, "loss_G": 4.283741, "D_x": 0.920863, "D_G_z1": 0.14886, "D_G_z2": 0.018526},
+]
+
+
+@pytest.mark.slow
+def test_the_cards_command_retraces_the_published_run(tmp_path: Path) -> None:
+    """The card's command, stopped after 20 of its 1,775 steps (about 10 s), logs the published run's losses.
+
+    The whole run takes 3 minutes on 2 cores: too long for the suite; data order, noise, init and
+    updates are what a short run checks. It runs on one thread (steady on a shared machine), the
+    published run on two: the float sums differ, by up to 2e-3 relative in these 20 steps, while
+    another seed or beta1 0.9 changes them by 2-30 %.
+    """
+    import os
+    import shlex
+    import subprocess
+
+    words = shlex.split(zoo.info("dcgan.mnist").made_by["command"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ZOO_"))}
+    env |= {"HF_HOME": str(tmp_path / "hf"), "ZOO_CACHE": str(tmp_path / "zoo-cache"), "OMP_NUM_THREADS": "1"}
+    while "=" in words[0]:  # leading VAR=value assignments
+        key, value = words.pop(0).split("=", 1)
+        env[key] = value
+    assert words[:3] == ["zoo", "train", "dcgan"]
+    words[words.index("--out") + 1] = str(tmp_path / "run")
+    args = [sys.executable, "-m", "zoo_core", *words[1:], "--steps", "20", "--no-eval"]
+    done = subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    logged = [line for line in lines if "loss_D" in line]
+    assert [line["step"] for line in logged] == [10, 20]
+    for line, expected in zip(logged, PUBLISHED_RUN_LOG, strict=True):
+        assert {k: line[k] for k in expected} == pytest.approx(expected, rel=1e-2)
+
+
+# -- the upstream entry: huggan/dcgan-mnist ---------------------------------------------------------
+def test_upstream_entry_is_an_unpinned_pickle_from_the_authors() -> None:
+    info = zoo.info(UPSTREAM)
+    assert info.source == "upstream" and info.architecture == "dcgan"
+    assert info.weights == {
+        "repo_id": "huggan/dcgan-mnist",
+        "filename": "pytorch_model.bin",
+        "revision": "main",
+        "sha256": None,
+        "format": "pickle",
+        "converter": "dcgan-huggan",
+    }
+    assert info.config == HUGGAN_CONFIG
+    assert info.num_params == zoo.create("dcgan", **HUGGAN_CONFIG).num_parameters() == 3_576_704
+    assert "pinned on the first verified download" in info.description
+    assert zoo.info("dcgan").name == "dcgan.mnist"  # the architecture's default is ours, not the download
+    listed = CliRunner().invoke(cli, ["list", "dcgan.*"]).output
+    row = next(line for line in listed.splitlines() if line.startswith(f"{UPSTREAM} "))
+    assert row.split()[-4:] == ["downloaded", "from", "the", "authors"] and "3.58M" in row
+    shown = CliRunner().invoke(cli, ["info", UPSTREAM]).output
+    assert "sha256:       not pinned in the registry: pinned on the first verified download" in shown
+
+
+@pytest.fixture
+def huggan_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ReferenceGenerator]:
+    """A local Hub folder holding huggan/dcgan-mnist's pytorch_model.bin in its layout (model.N, nc 3, 64x64)."""
+    torch.manual_seed(11)
+    g = ReferenceGenerator(nc=3)  # modeling_dcgan.Generator: the same layers under `model`
+    randomise_batchnorm(g, 12)
+    weights = tmp_path / "hub" / "huggan" / "dcgan-mnist" / "pytorch_model.bin"
+    weights.parent.mkdir(parents=True)
+    torch.save({f"model.{k.removeprefix('main.')}": v for k, v in g.state_dict().items()}, weights)
+    monkeypatch.setenv("ZOO_HUB_DIR", str(tmp_path / "hub"))
+    return weights, g.eval()
+
+
+def test_upstream_download_converts_pins_and_loads_strictly(huggan_hub, capsys: pytest.CaptureFixture[str]) -> None:
+    """zoo.load fetches the pickle, pins its sha256, converts it once to safetensors and loads it strictly."""
+    from zoo_core import _hub
+
+    weights, g = huggan_hub
+    model = zoo.load(UPSTREAM)
+    assert isinstance(model, DCGAN) and model.discriminator is None
+    sha = _hub.sha256_file(weights)
+    assert f"pinned {sha}" in capsys.readouterr().err
+    assert list(json.loads((_hub.zoo_cache_dir() / "pins.json").read_text()).values()) == [sha]
+    converted = model.weights_path
+    assert converted.suffix == ".safetensors" and converted.parent.name == "converted"
+    assert set(load_file(converted)) == set(zoo.create("dcgan", **HUGGAN_CONFIG).state_dict())
+    z = torch.randn(5, 100, 1, 1, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(model.sample(5, seed=0), ((g(z) + 1) / 2).clamp(0, 1), atol=1e-6)
+    again = zoo.load(UPSTREAM)  # the converted file is reused: no new pin, the pickle is not read again
+    assert again.weights_path == converted and "pinned" not in capsys.readouterr().err
+
+
+def test_upstream_file_that_changed_after_pinning_is_refused(huggan_hub) -> None:
+    from zoo_core import _hub
+
+    weights, _ = huggan_hub
+    zoo.load(UPSTREAM)
+    _hub.forget_verified()
+    state = torch.load(weights, weights_only=True)
+    state["model.1.bias"] += 1
+    torch.save(state, weights)
+    with pytest.raises(zoo.ChecksumMismatchError, match="failed their sha256 check"):
+        zoo.load(UPSTREAM)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write-golden"]:
+    GOLDEN.parent.mkdir(exist_ok=True)
+    save_file({k: v.contiguous() for k, v in golden_values().items()}, GOLDEN)
+    print(f"wrote {GOLDEN}")

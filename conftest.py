@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean environment per test, and olah serving a Hub folder on loopback."""
+"""Shared fixtures of the core and plugin tests: a clean environment per test, olah serving a Hub folder on loopback."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import torch
 
 from zoo_core._plugins import reset_plugins
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parent
 HUB_FOLDER = REPO_ROOT / "hub"
 _ENV_PREFIXES = ("ZOO_", "HF_", "HUGGINGFACE_")
 
