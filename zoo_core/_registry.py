@@ -50,7 +50,17 @@ def _first_error(validator: Any, document: Any, schema_path: tuple[str, ...] = (
     if not errors:
         return None
     error = jsonschema.exceptions.best_match(errors)
-    return f"{_json_path([*schema_path, *error.absolute_path])}: {error.message}"
+    return f"{_json_path([*schema_path, *error.absolute_path])}: {_message(error)}"
+
+
+def _message(error: Any) -> str:
+    """The schema's own ``errorMessage`` for the failing rule (or a rule around it), else jsonschema's."""
+    node = error
+    while node is not None:
+        if isinstance(node.schema, dict) and "errorMessage" in node.schema:
+            return node.schema["errorMessage"].replace("{value}", json.dumps(node.instance))
+        node = node.parent
+    return error.message
 
 
 def _check_names(models: dict[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -74,9 +75,16 @@ def list_command(pattern: str | None, task: str | None, as_json: bool) -> None:
     rows = []
     for name in names:
         model = catalog.models[name]
-        source = "ours" if model.source == "zoo" else "downloaded from the authors"
+        source = _source_text(model, "ours")
         rows.append([name, ",".join(model.tasks), _params(model.num_params), model.dataset["name"], source])
     _table(rows, ["NAME", "TASKS", "PARAMS", "DATASET", "SOURCE"])
+
+
+def _source_text(model: Any, ours: str) -> str:
+    source = ours if model.source == "zoo" else "downloaded from the authors"
+    if "url" in model.weights:  # the authors' own server, not a Hub repository
+        source += f" ({urlsplit(model.weights['url']).hostname})"
+    return source
 
 
 @cli.command()
@@ -94,9 +102,9 @@ def info(name: str, as_json: bool) -> None:
         ("architecture", f"{model.architecture} (plugin {model.plugin})"),
         ("tasks", ", ".join(model.tasks)),
         ("parameters", f"{model.num_params:,}" if model.num_params else "-"),
-        ("source", "trained by zoo" if model.source == "zoo" else "downloaded from the authors"),
-        ("weights", f"{w['repo_id']}/{w['filename']} @ {w['revision']}"),
-        ("sha256", w["sha256"] or "not pinned in the registry: pinned on the first verified download"),
+        ("source", _source_text(model, "trained by zoo")),
+        ("weights", w["url"] if "url" in w else f"{w['repo_id']}/{w['filename']} @ {w['revision']}"),
+        ("sha256", w["sha256"] or _pin_text(model)),
         ("dataset", f"{model.dataset['name']} ({model.dataset.get('split', '')})".replace(" ()", "")),
         *((f"{m['name']}", _metric_text(m)) for m in model.metrics),
         ("paper", f"{model.paper['title']} {model.paper['url']}"),
@@ -108,6 +116,15 @@ def info(name: str, as_json: bool) -> None:
     width = max(len(key) for key, _ in lines[1:]) + 2
     for key, value in lines[1:]:
         click.echo(f"  {key + ':':<{width}}{value}")
+
+
+def _pin_text(model: Any) -> str:
+    from ._hub import expected_sha256
+
+    pinned = expected_sha256(model)
+    if pinned:
+        return f"{pinned} (not in the registry: pinned here on the first verified download)"
+    return "not pinned in the registry: pinned on the first verified download"
 
 
 def _metric_text(metric: dict[str, Any]) -> str:
@@ -525,7 +542,7 @@ def registry_add(name: str, directory: str, repo_id: str | None, registry_file: 
 # -- cache ---------------------------------------------------------------------------------
 @cli.group(cls=ZooGroup)
 def cache() -> None:
-    """Inspect, verify and clear downloaded weights (the Hugging Face cache)."""
+    """Inspect, verify and clear downloaded weights (the Hugging Face cache, and zoo's for plain URLs)."""
 
 
 def _models(names: tuple[str, ...]):
@@ -537,7 +554,7 @@ def _models(names: tuple[str, ...]):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cache_ls(as_json: bool) -> None:
     """List models whose weights are in the cache."""
-    from ._hub import cache_dir, cached_weights
+    from ._hub import cache_dir, cached_weights, zoo_cache_dir
 
     rows = []
     for model in _models(()):
@@ -548,6 +565,7 @@ def cache_ls(as_json: bool) -> None:
         _json(rows)
         return
     click.echo(f"Cache: {cache_dir()}")
+    click.echo(f"Downloads from URLs: {zoo_cache_dir() / 'urls'}")
     if not rows:
         click.echo("No model weights are cached.")
         return
@@ -586,23 +604,26 @@ def cache_verify(names: tuple[str, ...]) -> None:
 @click.option("--all", "remove_all", is_flag=True, help="Remove the weights of every registered model.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def cache_rm(names: tuple[str, ...], remove_all: bool, yes: bool) -> None:
-    """Remove the cached repositories of the named models."""
+    """Remove the cached downloads (Hub repositories, URL downloads) and conversions of the named models."""
     import shutil
 
-    from ._hub import repo_cache_folder
+    from ._hub import cached_paths
 
     if not names and not remove_all:
         raise click.UsageError("Name the models to remove, or pass --all.")
-    folders = {repo_cache_folder(m.weights["repo_id"]): m.name for m in _models(() if remove_all else names)}
-    present = {f: n for f, n in folders.items() if f.exists()}
+    present = {path: m.name for m in _models(() if remove_all else names) for path in cached_paths(m)}
     if not present:
         click.echo("Nothing to remove.")
         return
     if not yes:
-        click.confirm(f"Remove {len(present)} cached repositories ({', '.join(present.values())})?", abort=True)
-    for folder, name in present.items():
-        shutil.rmtree(folder)
-        click.echo(f"removed {name}: {folder}")
+        who = ", ".join(dict.fromkeys(present.values()))
+        click.confirm(f"Remove {len(present)} cached downloads ({who})?", abort=True)
+    for path, name in present.items():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        click.echo(f"removed {name}: {path}")
 
 
 # -- hub -----------------------------------------------------------------------------------
