@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, zoo_env
 from PIL import Image
+
+from conftest import REPO_ROOT, zoo_env
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 

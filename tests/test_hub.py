@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HUB_FOLDER, run_zoo, zoo_env
 
 import zoo_core
+from conftest import HUB_FOLDER, run_zoo, zoo_env
 from zoo_core import ZooError
 from zoo_core.hub_server import HubServer, build_mirror, free_port, repo_revision
 

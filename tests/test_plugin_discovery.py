@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_zoo, zoo_env
 
 import zoo_core
+from conftest import run_zoo, zoo_env
 from zoo_core import Architecture, PluginError
 from zoo_core._catalog import get_catalog, reset_catalog
 from zoo_core._plugins import get_plugin_manager, plugin_records

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import zoo_env
 from safetensors.torch import load_file
+
+from conftest import zoo_env
 
 STEPS, BATCH = 24, 256  # 18 batches per epoch of 4,500 digits; the 18th has 148
 

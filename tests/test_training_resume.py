@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import zoo_env
 from safetensors.torch import load_file
+
+from conftest import zoo_env
 
 STEPS, EVERY = 150, 30  # 36 batches per epoch: the checkpoint of step 30 is in the middle of epoch 0
 

@@ -432,7 +432,6 @@ def test_published_model_card_and_cli(published: PixelCNNPP, tmp_path: Path, mon
     assert (tmp_path / "g.png").stat().st_size > 100
 
 
-
 def test_zoo_eval_reproduces_the_card(published: PixelCNNPP) -> None:
     """`zoo eval pixelcnnpp.mnist --metric bpd --dataset mnist5k` gives the held-out bits per dimension in the card."""
     result = CliRunner().invoke(cli, ["eval", "pixelcnnpp.mnist", "--metric", "bpd", "--dataset", "mnist5k", "--json"])
@@ -440,6 +439,7 @@ def test_zoo_eval_reproduces_the_card(published: PixelCNNPP) -> None:
     (measured,) = json.loads(result.output)
     recorded = next(m for m in zoo.info("pixelcnnpp.mnist").metrics if m["name"] == "bpd")
     assert measured["value"] == pytest.approx(recorded["value"], rel=1e-5)
+
 
 if __name__ == "__main__" and "--write-golden" in sys.argv:
     import os
