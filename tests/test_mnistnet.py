@@ -48,3 +48,18 @@ def test_features_and_logits(classifier: MNISTNet) -> None:
     assert torch.allclose(torch.log_softmax(logits, 1), classifier(digits), atol=1e-5)  # eval: no dropout
     with pytest.raises(zoo.ZooError, match="1 channel"):
         classifier.features(torch.rand(2, 3, 28, 28))
+
+
+def test_the_fid_mnist_extractor_stays_in_eval_mode() -> None:
+    """Feature extraction leaves the classifier as it found it: eval mode, dropout off, the same features twice."""
+    from zoo_core.builtin.mnistnet import MNISTFeatures
+    from zoo_core.metrics.features import extract_features
+
+    torch.manual_seed(0)
+    extractor = MNISTFeatures(MNISTNet(MNISTNetConfig()))
+    x = torch.rand(8, 1, 28, 28)
+    first = extract_features(extractor, x)
+    assert not extractor.training and not extractor.classifier.training
+    with torch.no_grad():
+        torch.testing.assert_close(extractor.logits(x), extractor.logits(x), rtol=0, atol=0)
+    torch.testing.assert_close(extract_features(extractor, x), first, rtol=0, atol=0)

@@ -80,6 +80,24 @@ def test_list_and_info() -> None:
     assert zoo.info("vae") == info  # an architecture alone is its default model
 
 
+def test_an_architecture_alone_prefers_a_model_zoo_trained(
+    document: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``zoo.load("dcgan")`` is our dcgan.mnist, not an upstream model that sorts first and needs a download."""
+    upstream = copy.deepcopy(document["models"]["dcgan.mnist-huggan"])
+    document["models"]["dcgan.aaa-upstream"] = upstream  # sorts before dcgan.mnist
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps(document))
+    monkeypatch.setenv("ZOO_REGISTRY", str(path))
+    assert zoo.info("dcgan").name == "dcgan.mnist"
+    del document["models"]["dcgan.mnist"]  # with no model of ours, the first upstream one
+    path.write_text(json.dumps(document))
+    from zoo_core._catalog import reset_catalog
+
+    reset_catalog()
+    assert zoo.info("dcgan").name == "dcgan.aaa-upstream"
+
+
 def test_unknown_name_suggests_close_names() -> None:
     with pytest.raises(zoo.UnknownNameError) as info:
         zoo.info("vae.mnsit")

@@ -93,12 +93,20 @@ class Catalog:
         return UnknownNameError(f"Unknown {kind} {name!r}: {suggestion}Run `{hint}` to see them all.")
 
     def resolve_model(self, name: str) -> ModelInfo:
-        """Exact ``arch.tag`` names, or an architecture alone for its default (first) tag."""
+        """Exact ``arch.tag`` names, or an architecture alone for its default tag.
+
+        The default is the first name in sorted order among the models zoo trained, else among
+        the upstream ones: ``zoo.load("cyclegan")`` should not start a download from the authors'
+        server when a model of ours exists.
+        """
         if name in self.models:
             return self.models[name]
-        for model in self.models.values():
-            if model.architecture == name:
-                return model
+        candidates = sorted(
+            (model for model in self.models.values() if model.architecture == name),
+            key=lambda model: (model.source != "zoo", model.name),
+        )
+        if candidates:
+            return candidates[0]
         raise self._unknown("model", name, list(self.models), "zoo list")
 
     def architecture(self, name: str) -> Architecture:

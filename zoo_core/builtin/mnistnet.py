@@ -82,7 +82,9 @@ class MNISTFeatures(nn.Module):
 
     def __init__(self, classifier: MNISTNet) -> None:
         super().__init__()
-        self.classifier = classifier.eval()
+        self.classifier = classifier
+        # an extractor in train mode is put back in train mode after each extraction, with its classifier's dropout on
+        self.eval()
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 4 and x.shape[1] == 3:
