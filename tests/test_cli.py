@@ -28,7 +28,9 @@ def test_list_table_and_json(runner: CliRunner) -> None:
     assert any(row.startswith("vae.mnist ") and "652.8K" in row and "ours" in row for row in rows)
     as_json = json.loads(runner.invoke(cli, ["list", "--json"]).output)
     assert [m["name"] for m in as_json] == zoo.list_models()
-    assert runner.invoke(cli, ["list", "--task", "image-to-image"]).output.strip() == "No models match."
+    assert runner.invoke(cli, ["list", "--task", "no-such-task"]).output.strip() == "No models match."
+    latent = runner.invoke(cli, ["list", "--task", "latent"]).output.splitlines()[1:]
+    assert [row.split()[0] for row in latent] == zoo.list_models(task="latent")
 
 
 def test_info_text_and_json(runner: CliRunner) -> None:
