@@ -428,7 +428,7 @@ def _train_cli(tmp_path: Path, *extra: str) -> Any:
         (("--config", "image_size=32"), "The dataset 'mnist5k' has 28x28 images but this vae takes 32x32"),
         (("--config", "hidden=3"), "Unknown config key 'hidden' for architecture 'vae'; valid keys: channels,"),
         (("--train-config", "learning_rate=3"), "Unknown training config key 'learning_rate'"),
-        (("--dataset", "mnist6k"), "Unknown dataset 'mnist6k': did you mean mnist5k?"),
+        (("--dataset", "mnist6k"), "Unknown dataset 'mnist6k': did you mean mnist5k"),
     ],
 )
 def test_errors_are_one_sentence_exit_1(tmp_path: Path, extra: tuple[str, ...], message: str) -> None:

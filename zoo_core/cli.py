@@ -182,6 +182,40 @@ def sample(name: str, n: int, seed: int, output: str, nrow: int | None, device: 
     click.echo(f"Wrote {n} samples of {name} (seed {seed}) to {output}")
 
 
+def _translate_files(name: str, inputs: tuple[str, ...], output: str, device: str | None, **options: Any) -> None:
+    from .translate import plan_jobs, translate_files
+
+    if not inputs:
+        raise click.UsageError("Give at least one image or folder.")
+    plan_jobs(inputs, output)  # bad paths fail before the model is loaded
+    model = _load(name, device, None)
+    jobs = translate_files(model, inputs, output, name=name, **options)
+    where = jobs[0].target if len(jobs) == 1 else output
+    click.echo(f"Wrote {len(jobs)} image(s) from {name} to {where}")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.option("-o", "--output", required=True, help="Image file (one input image) or folder to write.")
+@click.option("--direction", type=click.Choice(["AtoB", "BtoA"]), default=None, help="For two-way models.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the model's noise (test-time dropout).")
+@click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
+def translate(name: str, inputs: tuple[str, ...], output: str, direction: str | None, seed: int, device: str | None):
+    """Translate images (files or folders, any size) with an image-to-image model; outputs are written atomically."""
+    _translate_files(name, inputs, output, device, direction=direction, seed=seed)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.option("-o", "--output", required=True, help="Image file (one input image) or folder to write.")
+@click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
+def upscale(name: str, inputs: tuple[str, ...], output: str, device: str | None) -> None:
+    """Super-resolve images (files or folders, any size; large ones are tiled by the model)."""
+    _translate_files(name, inputs, output, device, verb="upscale")
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def plugins(as_json: bool) -> None:
