@@ -35,23 +35,10 @@ import torch
 from zoo_core import ZooError
 from zoo_core.layers import patch_instance_norm_state_dict
 
+from .plugin import OFFICIAL_CONFIG  # defined there: plugin.py must not import torch
+
 __all__ = ["OFFICIAL_CONFIG", "convert_junyanz", "resnet_generator_config"]
 
-#: the config of every official pretrained CycleGAN file (the reference's defaults; one generator)
-OFFICIAL_CONFIG: dict[str, Any] = {
-    "input_nc": 3,
-    "output_nc": 3,
-    "ngf": 64,
-    "ndf": 64,
-    "netG": "resnet_9blocks",
-    "netD": "basic",
-    "n_layers_D": 3,
-    "norm": "instance",
-    "use_dropout": False,
-    "image_size": 256,
-    "directions": "AtoB",
-    "with_discriminators": False,
-}
 
 _BLOCK = re.compile(r"model\.(\d+)\.conv_block\.(\d+)\.weight")
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from zoo_core import Architecture, Converter, DatasetInfo, hookimpl
 
-# keep in step with convert.OFFICIAL_CONFIG (this module must not import torch)
-_OFFICIAL_CONFIG = {
+#: the config of every official checkpoint (the reference's defaults, one generator); here, not in
+#: convert.py, so that `zoo list` and `zoo plugins` do not import torch
+OFFICIAL_CONFIG = {
     "input_nc": 3,
     "output_nc": 3,
     "ngf": 64,
@@ -54,7 +55,7 @@ def register_converters(register):
             description="One generator of the reference (keys model.N, legacy InstanceNorm keys dropped) as a "
             "single-direction cyclegan; --config directions=BtoA for a G_B file, ngf / netG / channels when "
             "it was trained so.",
-            options={"config": dict(_OFFICIAL_CONFIG)},
+            options={"config": dict(OFFICIAL_CONFIG)},
         )
     )
 

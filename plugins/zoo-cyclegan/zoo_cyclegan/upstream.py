@@ -65,9 +65,9 @@ _PAPER = {
 
 
 def _config() -> dict[str, Any]:
-    from .plugin import _OFFICIAL_CONFIG
+    from .plugin import OFFICIAL_CONFIG
 
-    return dict(_OFFICIAL_CONFIG)
+    return dict(OFFICIAL_CONFIG)
 
 
 def official_entry(name: str) -> dict[str, Any]:

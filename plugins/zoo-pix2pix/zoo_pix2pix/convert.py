@@ -32,24 +32,10 @@ import torch
 from zoo_core import ZooError
 from zoo_core.layers import patch_instance_norm_state_dict
 
+from .plugin import OFFICIAL_CONFIG  # defined there: plugin.py must not import torch
+
 __all__ = ["OFFICIAL_CONFIG", "convert_junyanz", "generator_config"]
 
-#: the config of every official pix2pix model: the reference's defaults, generator only
-OFFICIAL_CONFIG: dict[str, Any] = {
-    "input_nc": 3,
-    "output_nc": 3,
-    "ngf": 64,
-    "ndf": 64,
-    "netG": "unet_256",
-    "netD": "basic",
-    "n_layers_D": 3,
-    "norm": "batch",
-    "use_dropout": True,
-    "image_size": 256,
-    "with_discriminator": False,
-    "test_time_dropout": True,
-    "color_space": "rgb",
-}
 _UNET_NAMES = {8: "unet_256", 7: "unet_128", 6: "unet_64", 5: "unet_32"}
 _RESNET_NAMES = {9: "resnet_9blocks", 6: "resnet_6blocks"}
 _WHAT = "pix2pix (junyanz) generator"

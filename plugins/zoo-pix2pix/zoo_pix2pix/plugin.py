@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from zoo_core import Architecture, Converter, DatasetInfo, MetricInfo, hookimpl
 
-#: the official checkpoints' config (kept here so that `zoo plugins` does not import torch)
-_OFFICIAL = {
+#: the config of every official checkpoint (the reference's defaults, one generator); here, not in
+#: convert.py, so that `zoo list` and `zoo plugins` do not import torch
+OFFICIAL_CONFIG = {
     "input_nc": 3,
     "output_nc": 3,
     "ngf": 64,
@@ -55,7 +56,7 @@ def register_converters(register):
             description="A pix2pix generator saved by the reference (keys model.model.N...) as a generator-only "
             "pix2pix; legacy BatchNorm / InstanceNorm keys handled; pass --config netG=unet_128 (input_nc ...) "
             "for other generators.",
-            options={"config": dict(_OFFICIAL)},
+            options={"config": dict(OFFICIAL_CONFIG)},
         )
     )
 
