@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 import zoo_core as zoo
@@ -66,6 +67,17 @@ def test_sample_from_a_local_hub_folder(runner: CliRunner, tmp_path: Path, monke
     from PIL import Image
 
     assert Image.open(out).size == (3 * 30 + 2, 3 * 30 + 2)
+    result = runner.invoke(cli, ["sample", "vae.mnist", "--text", "a seven", "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 1 and result.output == (
+        "Error: vae.mnist draws images unconditionally and takes no text; drop --text / --embedding.\n"
+    )
+    bad = tmp_path / "two.safetensors"
+    from safetensors.torch import save_file
+
+    save_file({"a": torch.zeros(3), "b": torch.zeros(3)}, bad)
+    result = runner.invoke(cli, ["sample", "vae.mnist", "--embedding", str(bad), "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 1 and "holds 2 tensors (a, b); an embedding file holds one." in result.output
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_local_hub_folder_with_a_tampered_file_is_refused_and_kept(

@@ -22,8 +22,10 @@ pytestmark = [pytest.mark.hub, pytest.mark.slow]
 UPSTREAM = "vae.authors"  # an upstream model added to a copy of the registry: listed, never fetched
 
 
-def _registry(path: Path, upstream: bool = False, bad_sha256: bool = False) -> Path:
+def _registry(path: Path, upstream: bool = False, bad_sha256: bool = False, only: str | None = None) -> Path:
     registry = json.loads((REPO_ROOT / "registry.json").read_text())
+    if only:  # one model: the demo's whole run is paid once, by the `demo` fixture
+        registry["models"] = {only: registry["models"][only]}
     ours = registry["models"]["vae.mnist"]
     if upstream:
         registry["models"][UPSTREAM] = {**ours, "source": "upstream", "weights": {**ours["weights"], "repo_id": "a/b"}}
@@ -104,7 +106,7 @@ def test_demo_stops_the_hub_server(demo) -> None:
 
 
 def test_demo_exits_non_zero_when_a_model_fails(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, _registry(tmp_path / "registry.json", bad_sha256=True))
+    result = run_demo(tmp_path, _registry(tmp_path / "registry.json", bad_sha256=True, only="vae.mnist"))
     assert result["rc"] == 1, result["output"]
     assert "failed their sha256 check" in result["output"]
     assert "FAILED" in result["output"] and not (result["out"] / "vae.mnist.png").exists()

@@ -24,6 +24,7 @@ EXPECTED = {
     "ssim": (True, "", ("prediction", "target")),
     "psnr-y": (True, "dB", ("prediction", "target")),
     "ssim-y": (True, "", ("prediction", "target")),
+    "l1": (False, "", ("prediction", "target")),
     "cycle-l1": (False, "", ("image", "reconstruction")),
     "pixel-accuracy": (True, "fraction", ("prediction", "target")),
 }
@@ -75,3 +76,21 @@ def test_registering_the_metrics_imports_no_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_metric_options_are_checked_and_passed() -> None:
+    assert create_metric("psnr-y", crop_border=2).crop_border == 2
+    assert create_metric("cycle-l1", direction="BtoA").direction == "BtoA"
+    wrong = r"^The metric 'psnr-y' has no option 'crop'; it takes crop_border, data_range\.$"
+    with pytest.raises(ZooError, match=wrong):
+        create_metric("psnr-y", crop=2)
+    with pytest.raises(ZooError, match=r"^The cycle-l1 direction is AtoB or BtoA, not 'up'\.$"):
+        create_metric("cycle-l1", direction="up")
+
+
+def test_zoo_evaluate_stays_the_function_once_its_module_is_imported() -> None:
+    """The module is `zoo_core.evaluation`: a module named `evaluate` would replace the function on import."""
+    import zoo_core as zoo
+    import zoo_core.evaluation
+
+    assert zoo.evaluate is zoo_core.evaluation.evaluate

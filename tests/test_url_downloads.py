@@ -455,3 +455,37 @@ def test_schema_rejects_bad_weights_with_a_clear_message(change: dict[str, Any],
 def test_schema_keeps_sha256_required_for_our_own_models() -> None:
     with pytest.raises(zoo.RegistryError, match="sha256"):
         validate({"url": URL, "filename": "m.safetensors", "sha256": None}, source="zoo")
+
+
+# -- files a person downloads (file-sharing sites) -------------------------------------------------------
+def test_a_manual_entry_asks_for_the_file_then_pins_and_converts_it(
+    server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`manual: true`: zoo never requests the url; it names where to save the file, then takes it from there."""
+    base, served = server
+    get_plugin_manager().register(TinyGenPlugin(), name="tinygen-plugin")
+    url = base + PATH  # would serve the file, but a manual entry must not ask
+    data, original = checkpoint(0)
+    served.files[PATH] = data
+    use_registry(tmp_path, monkeypatch, {NAME: entry(url, manual=True)})
+    conversions.clear()
+    _hub.forget_verified()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["load", NAME])
+    target = download(url)
+    assert result.exit_code == 1 and served.requests == []
+    assert one_error_line(result.output) == (
+        f"Error: The weights of {NAME!r} cannot be downloaded automatically: get tiny.pth from {url} in a "
+        f"browser and save it as {target}, then run the command again."
+    )
+    listed = runner.invoke(cli, ["list"]).output
+    assert "from the authors, file saved by you (127.0.0.1)" in listed
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    assert same_outputs(zoo.load(NAME), original) and served.requests == [] and conversions == [1]
+    assert json.loads((_hub.zoo_cache_dir() / "pins.json").read_text()) == {
+        f"{NAME} {url}": hashlib.sha256(data).hexdigest()
+    }
+    with pytest.raises(zoo.RegistryError, match='"manual" goes with a "url"'):
+        validate({"repo_id": "a/b", "revision": "main", "filename": "m.safetensors", "sha256": None, "manual": True})

@@ -28,7 +28,7 @@ from .specs import Architecture, Converter, DatasetInfo, MetricInfo
 if TYPE_CHECKING:
     from ._catalog import ModelInfo
     from ._factory import create, load
-    from .evaluate import evaluate
+    from .evaluation import evaluate
     from .modeling import ModelConfig, ZooModel
     from .training import train
 
@@ -87,7 +87,7 @@ _LAZY = {
     "load": ("._factory", "load"),
     "create": ("._factory", "create"),
     "train": (".training", "train"),
-    "evaluate": (".evaluate", "evaluate"),
+    "evaluate": (".evaluation", "evaluate"),
     "ZooModel": (".modeling", "ZooModel"),
     "ModelConfig": (".modeling", "ModelConfig"),
     "ModelInfo": ("._catalog", "ModelInfo"),

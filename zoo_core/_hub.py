@@ -471,6 +471,13 @@ def _request_into(url: str, part: Path, *, what: str, fix: str, progress: bool |
 def _download_url_weights(info: ModelInfo) -> Path:
     weights = info.weights
     target = url_download_path(weights["url"], weights["filename"])
+    if weights.get("manual"):  # a file-sharing page: a person downloads it, zoo takes it from its cache
+        if target.is_file():
+            return target
+        raise ZooError(
+            f"The weights of {info.name!r} cannot be downloaded automatically: get {weights['filename']} from "
+            f"{weights['url']} in a browser and save it as {target}, then run the command again."
+        )
     if weights.get("format") == "pickle":
         convert = f"zoo convert {weights['converter']} FILE -o DIR"
         fix = f"download the file yourself and run `{convert}` (then `zoo load DIR`)"

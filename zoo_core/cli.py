@@ -82,6 +82,8 @@ def list_command(pattern: str | None, task: str | None, as_json: bool) -> None:
 
 def _source_text(model: Any, ours: str) -> str:
     source = ours if model.source == "zoo" else "downloaded from the authors"
+    if model.weights.get("manual"):  # a file-sharing page: the user fetches the file
+        source = "from the authors, file saved by you"
     if "url" in model.weights:  # the authors' own server, not a Hub repository
         source += f" ({urlsplit(model.weights['url']).hostname})"
     return source
@@ -170,16 +172,69 @@ def load(name: str, device: str | None, dtype: str | None) -> None:
 )
 @click.option("--nrow", default=None, type=click.IntRange(min=1), help="Images per row (default: square).")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-def sample(name: str, n: int, seed: int, output: str, nrow: int | None, device: str | None) -> None:
-    """Draw N images from a model and write them as one grid PNG."""
+@click.option("--text", default=None, help='What to draw, for text-to-image models, e.g. "a thick seven".')
+@click.option(
+    "--embedding",
+    "embedding_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A sentence embedding (.safetensors with one tensor, or .npy) for text-to-image models, instead of --text.",
+)
+def sample(
+    name: str,
+    n: int,
+    seed: int,
+    output: str,
+    nrow: int | None,
+    device: str | None,
+    text: str | None,
+    embedding_file: str | None,
+) -> None:
+    """Draw N images from a model and write them as one grid PNG.
+
+    Text-to-image models draw what --text says (or what an --embedding encodes), e.g.
+    `zoo sample stackgan.mnist --text "a thick seven slanting to the right" -n 16 -o sevens.png`.
+    """
     from ._images import save_grid
 
+    if text is not None and embedding_file is not None:
+        raise click.UsageError("Give --text or --embedding, not both.")
+    conditioned = text is not None or embedding_file is not None
+    embedding = _read_embedding(embedding_file) if embedding_file else None  # a bad file fails before loading
     model = _load(name, device, None)
-    if "unconditional" not in model.tasks:
+    if "text-to-image" in model.tasks:
+        if not conditioned:
+            raise ZooError(f'{name} draws images from text: pass --text "..." (or --embedding FILE).')
+        images = model.sample(n, text=text, embedding=embedding, seed=seed, progress=True)
+    elif "unconditional" not in model.tasks:
         raise ZooError(f"{name} does not draw images unconditionally (its tasks: {', '.join(model.tasks)}).")
-    images = model.sample(n, seed=seed, progress=True)
+    elif conditioned:
+        raise ZooError(f"{name} draws images unconditionally and takes no text; drop --text / --embedding.")
+    else:
+        images = model.sample(n, seed=seed, progress=True)
     save_grid(images, output, nrow)
-    click.echo(f"Wrote {n} samples of {name} (seed {seed}) to {output}")
+    what = f" of {text!r}" if text is not None else (f" of {embedding_file}" if embedding_file else "")
+    click.echo(f"Wrote {n} samples{what} from {name} (seed {seed}) to {output}")
+
+
+def _read_embedding(path: str) -> Any:
+    """One tensor from a .safetensors file (it must hold exactly one) or a .npy file (never unpickled)."""
+    import torch
+
+    try:
+        if path.endswith(".npy"):
+            import numpy as np
+
+            return torch.from_numpy(np.load(path, allow_pickle=False)).float()
+        from safetensors.torch import load_file
+
+        tensors = load_file(path)
+    except Exception as exc:
+        raise ZooError(f"Cannot read the embedding {path}: {exc}; give a .safetensors or .npy file.") from None
+    if len(tensors) != 1:
+        names = ", ".join(sorted(tensors))
+        raise ZooError(f"{path} holds {len(tensors)} tensors ({names}); an embedding file holds one.")
+    return next(iter(tensors.values())).float()
 
 
 def _translate_files(name: str, inputs: tuple[str, ...], output: str, device: str | None, **options: Any) -> None:
@@ -275,7 +330,21 @@ def metrics(as_json: bool) -> None:
 @cli.command("eval")
 @click.argument("name")
 @click.option("--metric", "metric_names", multiple=True, required=True, help="A metric (repeat for several).")
+@click.option(
+    "--metric-option",
+    "metric_option_items",
+    multiple=True,
+    metavar="METRIC:KEY=VALUE",
+    help="An option of one metric, e.g. psnr-y:crop_border=2 (repeat for several).",
+)
 @click.option("--dataset", default=None, help="Dataset to compare with (`zoo datasets`).")
+@click.option(
+    "--dataset-option",
+    "dataset_option_items",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An option of the dataset's loader, e.g. size=32 (repeat for several).",
+)
 @click.option("--split", default="test", show_default=True, help="Dataset split.")
 @click.option(
     "-n",
@@ -292,7 +361,9 @@ def metrics(as_json: bool) -> None:
 def eval_command(
     name: str,
     metric_names: tuple[str, ...],
+    metric_option_items: tuple[str, ...],
     dataset: str | None,
+    dataset_option_items: tuple[str, ...],
     split: str,
     n: int | None,
     seed: int,
@@ -301,13 +372,22 @@ def eval_command(
     as_json: bool,
 ) -> None:
     """Evaluate a model: e.g. `zoo eval vae.mnist --metric fid-mnist --dataset mnist5k -n 5000`."""
-    from .evaluate import evaluate
+    from .evaluation import evaluate
 
     catalog = get_catalog()
     for metric in metric_names:
         catalog.metric(metric)  # unknown names fail before any download
     if dataset:
         catalog.dataset(dataset.partition(":")[0])
+    metric_options: dict[str, dict[str, Any]] = {}
+    for item in metric_option_items:
+        metric, sep, key_value = item.partition(":")
+        hint = "--metric-option"
+        if not sep or "=" not in key_value:
+            raise click.BadParameter(f"{item!r} is not METRIC:KEY=VALUE, e.g. psnr-y:crop_border=2.", param_hint=hint)
+        if metric not in metric_names:
+            raise click.BadParameter(f"{metric!r} is not among the --metric names evaluated.", param_hint=hint)
+        metric_options.setdefault(metric, {}).update(_key_values((key_value,), "--metric-option"))
     results = evaluate(
         name,
         list(metric_names),
@@ -318,6 +398,8 @@ def eval_command(
         batch_size=batch_size,
         device=device,
         progress=not as_json,
+        dataset_options=_key_values(dataset_option_items, "--dataset-option") or None,
+        metric_options=metric_options or None,
     )
     if as_json:
         _json(results)

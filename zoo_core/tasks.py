@@ -14,6 +14,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "density": ("log_prob(x), bits_per_dim(x)", "unconditional-image-generation"),
     "latent": ("encode(x), decode(z)", "feature-extraction"),
     "classification": ("classify(x), features(x)", "image-classification"),
+    "text-embedding": ("encode_text(texts)", "feature-extraction"),
 }
 
 

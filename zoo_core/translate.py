@@ -120,12 +120,15 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
 def input_channels(model: Any, direction: str | None = None) -> int | None:
     """The channels ``model`` takes (in ``direction``): its config's ``output_nc`` for ``BtoA``, else its
     ``input_channels``, else its config's ``input_nc`` or ``channels``; ``None`` when it does not say.
+    With no ``direction``, a model that lists its ``held_directions`` (CycleGAN) translates in the first.
 
     Example:
         >>> input_channels(zoo.create("pix2pix", input_nc=1, output_nc=3), "AtoB")
         1
     """
     config = getattr(model, "config", None)
+    if direction is None and getattr(model, "held_directions", None):
+        direction = model.held_directions[0]  # a BtoA-only CycleGAN reads images of its output_nc
     if direction == "BtoA" and isinstance(getattr(config, "output_nc", None), int):
         return int(config.output_nc)
     declared = getattr(model, "input_channels", None)

@@ -42,6 +42,9 @@ _METRICS = (
     ("ssim-y", "zoo_core.metrics.image_quality:ssim_y",
      "SSIM on the Y channel (BT.601, MATLAB rgb2ycbcr) with a border crop = scale (crop_border, default 4): "
      "the SR papers' protocol.", _TRANSLATION, True, ""),
+    ("l1", "zoo_core.metrics.translation:L1",
+     "Mean absolute error between translations and targets in [0, 1] (per image, then averaged): "
+     "pix2pix's L1 term as a metric.", _TRANSLATION, False, ""),
     ("cycle-l1", "zoo_core.metrics.translation:CycleL1",
      "Cycle-consistency L1: mean |x - F(G(x))| over pixels.", _TRANSLATION, False, ""),
     ("accuracy", "zoo_core.metrics.classification:Accuracy",

@@ -154,7 +154,7 @@ def train(epochs: int = 14, seed: int = 1, batch_size: int = 64, log=print) -> M
 
 def accuracy(model: MNISTNet, split: str = "test") -> dict:
     """The ``accuracy`` metric on a mnist5k split, as ``zoo eval MODEL --metric accuracy`` computes it."""
-    from ..evaluate import evaluate
+    from ..evaluation import evaluate
 
     (result,) = evaluate(model, "accuracy", "mnist5k", split=split)
     return result

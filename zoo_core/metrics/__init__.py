@@ -52,8 +52,25 @@ class Metric(abc.ABC):
 
 
 def create_metric(name: str, **options: Any) -> Metric:
-    """Build a registered metric by name (``zoo metrics`` lists them)."""
+    """Build a registered metric by name (``zoo metrics`` lists them); ``options`` are its keyword options.
+
+    Example:
+        >>> create_metric("psnr-y", crop_border=2).crop_border
+        2
+    """
+    import inspect
+
     from .._catalog import get_catalog
+    from .._errors import ZooError
     from ..specs import resolve_target
 
-    return resolve_target(get_catalog().metric(name).create)(**options)
+    create = resolve_target(get_catalog().metric(name).create)
+    if options:
+        parameters = inspect.signature(create).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        known = [p for p, v in parameters.items() if v.kind in (v.KEYWORD_ONLY, v.POSITIONAL_OR_KEYWORD)]
+        unknown = [key for key in options if key not in known]
+        if unknown and not takes_any:
+            takes = f"it takes {', '.join(known)}" if known else "it takes none"
+            raise ZooError(f"The metric {name!r} has no option {unknown[0]!r}; {takes}.")
+    return create(**options)

@@ -1,5 +1,9 @@
-"""Image-to-image translation metrics: cycle-consistency L1 and per-pixel accuracy of label maps.
+"""Image-to-image translation metrics: L1 to the target, cycle-consistency L1 and per-pixel accuracy.
 
+- ``L1``: per image, the mean of ``|prediction - target|`` over pixels and channels, in the
+  images' own range ([0, 1] for zoo images; pix2pix's L1 loss is computed in [-1, 1], twice
+  this); the metric is the mean over images, like ``psnr``, so a large photo weighs as much as
+  a small one.
 - ``CycleL1``: mean absolute difference between images and their reconstructions after a
   round trip through both generators (CycleGAN's cycle loss, Zhu et al. 2017), over every
   pixel, channel and image, in the images' own range ([0, 1] for zoo images).
@@ -23,7 +27,51 @@ import torch
 from .._errors import ZooError
 from . import Metric
 
-__all__ = ["CycleL1", "PixelAccuracy"]
+__all__ = ["L1", "CycleL1", "PixelAccuracy", "l1"]
+
+
+def l1(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image mean absolute difference of ``(N, C, H, W)`` (or ``(C, H, W)``) images, in float64.
+
+    Example:
+        >>> l1(torch.zeros(1, 1, 2, 2), torch.ones(1, 1, 2, 2))
+        tensor([1.], dtype=torch.float64)
+    """
+    if prediction.dim() == 3:
+        prediction, target = prediction[None], target[None]
+    if prediction.dim() != 4 or prediction.shape != target.shape:
+        raise ZooError(
+            f"L1 compares images of one shape (N, C, H, W), not {tuple(prediction.shape)} and {tuple(target.shape)}."
+        )
+    diff = prediction.double() - target.to(prediction.device).double()
+    return diff.abs().flatten(1).mean(1)
+
+
+class L1(Metric):
+    """Mean over images of the per-image mean absolute error (lower is better).
+
+    Example:
+        >>> m = L1()
+        >>> m.update(prediction=torch.zeros(2, 3, 4, 4), target=torch.full((2, 3, 4, 4), 0.25))
+        >>> m.compute()
+        {'l1': 0.25}
+    """
+
+    name = "l1"
+    inputs = ("prediction", "target")
+    higher_is_better = False
+    protocol = "mean |prediction - target| per image over pixels and channels, in [0, 1]; mean over images"
+
+    def reset(self) -> None:
+        self.values: list[torch.Tensor] = []
+
+    def update(self, prediction: torch.Tensor, target: torch.Tensor) -> None:
+        self.values.append(l1(prediction, target).cpu())
+
+    def compute(self) -> dict[str, float]:
+        if not self.values:
+            raise ZooError("L1 has seen no images; call update(prediction=..., target=...) first.")
+        return {self.name: float(torch.cat(self.values).mean())}
 
 
 class CycleL1(Metric):
@@ -40,6 +88,13 @@ class CycleL1(Metric):
     inputs = ("image", "reconstruction")
     higher_is_better = False
     protocol = "mean |x - F(G(x))| over pixels, channels and images"
+
+    def __init__(self, *, direction: str | None = None) -> None:
+        """``direction``: the round trip ``zoo eval`` feeds, ``"AtoB"`` (F(G(x))) or ``"BtoA"`` (G(F(y)))."""
+        if direction not in (None, "AtoB", "BtoA"):
+            raise ZooError(f"The cycle-l1 direction is AtoB or BtoA, not {direction!r}.")
+        self.direction = direction
+        super().__init__()
 
     def reset(self) -> None:
         self.total = 0.0

@@ -50,7 +50,7 @@ def _warn(text: str) -> None:
 def evaluate_run(model: Any, step: TrainingStep, cfg: TrainConfig) -> list[dict[str, Any]]:
     """The step's ``eval_metrics`` on its ``eval_dataset`` (default: the training dataset), skipping what cannot run."""
     from .._catalog import get_catalog
-    from ..evaluate import evaluate
+    from ..evaluation import evaluate
 
     catalog = get_catalog()
     dataset = step.eval_dataset or cfg.dataset
@@ -66,15 +66,17 @@ def evaluate_run(model: Any, step: TrainingStep, cfg: TrainConfig) -> list[dict[
         else:
             _warn(f"the metric {name!r} is not registered (yet); skipped.")
     options: dict[str, Any] = {"split": step.eval_split, "n": cfg.eval_samples, "seed": 0, "device": None}
+    metric_options = {k: v for k, v in step.eval_metric_options.items() if k in names}
     if step.eval_dataset is None:  # the training dataset, loaded as it was for training
         options["dataset_options"] = cfg.dataset_options or None
     try:
-        results = evaluate(model, names, dataset, **options) if names else []
+        results = evaluate(model, names, dataset, metric_options=metric_options, **options) if names else []
     except ZooError:  # find which metric failed; keep the others
         results = []
         for name in names:
             try:
-                results += evaluate(model, [name], dataset, **options)
+                only = {name: metric_options[name]} if name in metric_options else None
+                results += evaluate(model, [name], dataset, metric_options=only, **options)
             except ZooError as exc:
                 _warn(f"the metric {name!r} failed and is skipped: {exc}")
     model.train()

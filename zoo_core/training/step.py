@@ -129,7 +129,7 @@ class TrainingStep:
     - ``params_class``: its hyper-parameters (a ``StepParams`` dataclass).
     - ``default_batch_size``, ``default_epochs``: the paper's (``--batch-size`` is the *global* batch).
     - ``eval_metrics``, ``eval_dataset``, ``eval_split``: what the final summary and the model card
-      report (``eval_dataset`` ``None``: the training dataset).
+      report (``eval_dataset`` ``None``: the training dataset); ``eval_metric_options``, their options.
     - ``dataset_kinds``: the dataset kinds it trains on.
     - ``scheduler_interval``: ``"epoch"`` or ``"step"``.
     - ``paper``, ``license``, ``tags``, ``description``, ``recipe``: for the model card.
@@ -146,6 +146,8 @@ class TrainingStep:
     eval_metrics: ClassVar[tuple[str, ...]] = ()
     eval_dataset: ClassVar[str | None] = None
     eval_split: ClassVar[str] = "test"
+    #: keyword options of the eval metrics, by name (e.g. ``{"psnr-y": {"crop_border": 2}}``)
+    eval_metric_options: ClassVar[dict[str, dict[str, Any]]] = {}
     dataset_kinds: ClassVar[tuple[str, ...]] = ("images", "labelled")
     scheduler_interval: ClassVar[str] = "epoch"
     find_unused_parameters: ClassVar[bool] = False

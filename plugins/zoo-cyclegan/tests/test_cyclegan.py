@@ -253,6 +253,10 @@ def test_single_direction_models_refuse_the_other_direction_in_one_sentence() ->
     )
     with pytest.raises(zoo.ZooError, match="holds only its BtoA generator"):
         model.reconstruct(y, "BtoA")
+    from zoo_core.translate import input_channels, translate_images
+
+    assert input_channels(model) == 3  # `zoo translate` without --direction reads images for its B -> A input
+    assert translate_images(model, torch.rand(3, 20, 20)).shape == (1, 20, 20)  # padded to 4s, cropped back
 
 
 def test_converter_refuses_what_is_not_an_official_generator() -> None:
@@ -621,6 +625,26 @@ def test_zoo_translate_with_the_published_model(tmp_path: Path, monkeypatch: pyt
         assert result.exit_code == 0, result.output
         pixels = np.asarray(Image.open(out))
         assert pixels.shape == (30, 30) and pixels.std() > 10  # a grey image of the input's size, not blank
+
+
+def test_zoo_eval_reproduces_the_card_cycle_l1_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`zoo eval --metric cycle-l1` (A→B→A on the held-out scikit-learn digits, and B→A→B through
+    --metric-option cycle-l1:direction=BtoA on the held-out MNIST digits) gives the card's two values."""
+    monkeypatch.setenv("ZOO_HUB_DIR", str(REPO_ROOT / "hub"))
+    recorded = [m["value"] for m in zoo.info(PUBLISHED_NAME).metrics if m["name"] == "cycle-l1"]
+    runs = [
+        ["--dataset", "digits", "--dataset-option", "size=28", "--dataset-option", "margin=4"],
+        ["--dataset", "mnist5k", "--metric-option", "cycle-l1:direction=BtoA"],
+    ]
+    measured = []
+    for extra in runs:
+        result = CliRunner().invoke(cli, ["eval", PUBLISHED_NAME, "--metric", "cycle-l1", *extra, "--json"])
+        assert result.exit_code == 0, result.output
+        measured.append(json.loads(result.output)[0]["value"])
+    assert measured == pytest.approx(recorded, rel=1e-6)
+    wrong = ["--metric-option", "cycle-l1:way=BtoA", "--dataset", "mnist5k"]
+    result = CliRunner().invoke(cli, ["eval", PUBLISHED_NAME, "--metric", "cycle-l1", *wrong])
+    assert result.exit_code == 1 and "has no option 'way'; it takes direction." in result.output
 
 
 @pytest.mark.slow

@@ -1,9 +1,10 @@
 """Held-out metrics of a CycleGAN trained on ``digits-mnist``, and the command that puts them in its card.
 
-``zoo eval`` cannot measure a CycleGAN yet: the ``cycle-l1`` metric takes images and their
-round trips (``zoo eval`` feeds samples, model + images, or predictions + targets), and
-``fid-mnist`` is declared for generative tasks only. This module feeds the same registered
-metrics by hand, on the held-out splits (each image once):
+``zoo eval`` measures the round trips (``zoo eval cyclegan.digits2mnist --metric cycle-l1
+--dataset digits --dataset-option size=28 --dataset-option margin=4`` for A→B→A,
+``--metric-option cycle-l1:direction=BtoA --dataset mnist5k`` for B→A→B, both equal to the
+card's), but ``fid-mnist`` is declared for generative tasks only and cannot take translations there.
+This module feeds the registered metrics by hand, on the held-out splits (each image once):
 
 - ``cycle-l1`` A→B→A: mean ``|x - G_B(G_A(x))|`` over the 355 held-out scikit-learn digits
   (domain A), and B→A→B: mean ``|y - G_A(G_B(y))|`` over the 500 held-out MNIST digits, in [0, 1];

@@ -29,7 +29,6 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from zoo_pix2pix.convert import OFFICIAL_CONFIG, convert_junyanz, generator_config
 from zoo_pix2pix.data import load_colorize, pil_luma
-from zoo_pix2pix.metrics import L1
 from zoo_pix2pix.model import Pix2Pix, Pix2PixConfig, translation_mode
 from zoo_pix2pix.training import Pix2PixTrainingStep
 
@@ -37,6 +36,7 @@ import zoo_core as zoo
 from zoo_core._catalog import reset_catalog
 from zoo_core.cli import cli
 from zoo_core.data import load_dataset
+from zoo_core.metrics.translation import L1
 from zoo_core.training import TrainConfig, train
 
 HERE = Path(__file__).resolve().parent
@@ -604,9 +604,8 @@ def test_published_weights_load_strictly() -> None:
 
 
 def _grey_baseline() -> dict[str, float]:
-    from zoo_pix2pix.metrics import l1
-
     from zoo_core.metrics.image_quality import psnr, ssim
+    from zoo_core.metrics.translation import l1
 
     values: dict[str, list[float]] = {"l1": [], "psnr": [], "ssim": []}
     for item in load_colorize("test"):

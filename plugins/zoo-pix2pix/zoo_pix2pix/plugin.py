@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-from zoo_core import Architecture, Converter, DatasetInfo, MetricInfo, hookimpl
+from zoo_core import Architecture, Converter, DatasetInfo, hookimpl
 
 #: the config of every official checkpoint (the reference's defaults, one generator); here, not in
 #: convert.py, so that `zoo list` and `zoo plugins` do not import torch
@@ -74,19 +74,5 @@ def register_datasets(register):
             image_size=None,
             channels=1,
             license="public domain / CC0 (scikit-image, grace_hopper); CC BY 2.0 (scikit-learn's china, flower)",
-        )
-    )
-
-
-@hookimpl
-def register_metrics(register):
-    register(
-        MetricInfo(
-            name="l1",
-            create="zoo_pix2pix.metrics:L1",
-            description="Mean absolute error between translations and targets in [0, 1] (per image, then averaged): "
-            "pix2pix's L1 term as a metric.",
-            tasks=("image-to-image",),
-            higher_is_better=False,
         )
     )

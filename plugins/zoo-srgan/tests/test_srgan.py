@@ -434,8 +434,15 @@ def test_training_checks_its_inputs(tmp_path: Path) -> None:
     decayed = make_step(zoo.create("srgan", **TINY), tmp_path, lr=1e-3, lr_decay_at=0.7, lr_decay=0.1)
     assert [(s.milestones, s.gamma) for s in decayed.scheds.values()] == [({3969: 1}, 0.1)]  # 0.7 x 90 x 63 steps
     assert "Adam 0.001 betas (0.9, 0.999), learning rate x0.1 after 0.7 of the steps" in decayed.recipe
-    step = SRGANTrainingStep(zoo.create("srgan", upscale_factor=2, **TINY), cfg)
-    assert step.eval_metrics == ()  # zoo eval's psnr-y crops 4 pixels, the x4 protocol
+    x2 = zoo.create("srgan", upscale_factor=2, **TINY)
+    step = SRGANTrainingStep(x2, cfg)
+    assert step.eval_metric_options["psnr-y"] == {"crop_border": 2}  # the SR protocol: crop = scale
+    assert step.eval_metric_options["psnr-y-bicubic"] == {"scale": 2}
+    [bicubic_x2] = zoo.evaluate(
+        x2, ["psnr-y-bicubic"], "photos", dataset_options={"scale": 2}, metric_options=step.eval_metric_options
+    )
+    assert bicubic_x2["value"] > 30.0  # x2 is far easier than x4 (28.23 dB on these photos)
+    assert bicubic_x2["protocol"].endswith("[scale=2]")
     with pytest.raises(zoo.ZooError, match=r"pairs x4 LR images with their HR ones; this srgan upscales x2: pass "):
         step.check_dataset(load_dataset("photos", split="train"))
     step.check_dataset(load_dataset("photos", split="train", scale=2))

@@ -33,11 +33,10 @@ Logged: ``loss_pixel`` and the batch ``psnr`` (stage srresnet); ``loss_G``, ``lo
 ``loss_content``, ``loss_adversarial``, ``loss_D``, ``D_real`` and ``D_fake`` (mean sigmoid of
 D's logits; stage srgan).
 
-Final metrics (x4): ``psnr-y`` and ``ssim-y`` on the Y channel with a 4-pixel border crop, on the
-held-out whole photos (the dataset's ``test`` split), and the same two for bicubic upscaling of
-the same inputs (``psnr-y-bicubic``, ``ssim-y-bicubic``), the baseline the model must beat.
-``zoo eval`` passes no options to metrics yet, so x2 / x8 runs end without metrics rather than
-with a border crop of 4.
+Final metrics: ``psnr-y`` and ``ssim-y`` on the Y channel with a border crop equal to the scale
+(4 pixels at x4), on the held-out whole photos (the dataset's ``test`` split), and the same two
+for bicubic upscaling of the same inputs (``psnr-y-bicubic``, ``ssim-y-bicubic``), the baseline
+the model must beat.
 
 Example:
     $ zoo train srgan --dataset photos --out runs/srresnet-x4 --steps 600
@@ -72,7 +71,7 @@ PAPER: dict[str, Any] = {
     "url": "https://arxiv.org/abs/1609.04802",
     "reference_code": "https://github.com/Lornatang/SRGAN-PyTorch",
 }
-_X4_METRICS = ("psnr-y", "ssim-y", "psnr-y-bicubic", "ssim-y-bicubic")
+_SR_METRICS = ("psnr-y", "ssim-y", "psnr-y-bicubic", "ssim-y-bicubic")
 _CHECKPOINT_SUFFIXES = (".pth", ".tar", ".pt", ".bin", ".ckpt", ".safetensors")
 
 
@@ -165,7 +164,7 @@ class SRGANTrainingStep(TrainingStep):
     params_class = SRGANParams
     default_batch_size = 16
     default_epochs = 90  # SRResNet's; pass --epochs 18 (or --steps) for the GAN stage
-    eval_metrics: tuple[str, ...] = _X4_METRICS
+    eval_metrics: tuple[str, ...] = _SR_METRICS
     eval_split = "test"
     dataset_kinds = ("paired",)
     scheduler_interval = "step"
@@ -194,8 +193,13 @@ class SRGANTrainingStep(TrainingStep):
 
             self.content_loss = VGGContentLoss.from_file(p.vgg_weights).to(self.device)
         self.initialised_from = self._initialise()
-        if model.scale != 4:  # zoo eval cannot pass crop_border = scale to psnr-y yet
-            self.eval_metrics = ()
+        # the SR papers' protocol: a border crop of `scale` pixels, for the model and for bicubic alike
+        self.eval_metric_options = {
+            "psnr-y": {"crop_border": model.scale},
+            "ssim-y": {"crop_border": model.scale},
+            "psnr-y-bicubic": {"scale": model.scale},
+            "ssim-y-bicubic": {"scale": model.scale},
+        }
         s = model.scale
         dataset = str(getattr(train_config, "dataset", "")).partition(":")[0]
         if stage == "srresnet":

@@ -6,7 +6,17 @@ What a metric is fed follows its ``inputs`` (see ``zoo_core.metrics.Metric``):
   images of the dataset split (FID, KID, Inception Score);
 - ``("model", "images")``: the model itself and the dataset's images (ELBO, NLL, bits/dim);
 - ``("prediction", "target")``: ``model.translate(image)`` against the dataset's ``target``
-  (PSNR, SSIM, per-pixel accuracy), or a classifier's ``classify(image)`` against its ``label``.
+  (PSNR, SSIM, per-pixel accuracy), or a classifier's ``classify(image)`` against its ``label``;
+- ``("image", "reconstruction")``: the dataset's images and their round trips
+  ``model.reconstruct(image)`` (cycle-consistency L1); a metric's ``direction`` option picks the
+  round trip (``"AtoB"``: F(G(x)), ``"BtoA"``: G(F(y))).
+
+Text-to-image models draw their ``fake`` images from the dataset's captions, one image per
+item, in dataset order (``n`` caps the number of items); a metric that also takes ``label``
+receives the label of the item whose caption drew each image (caption agreement).
+
+``metric_options`` passes keyword options to a metric, e.g. ``{"psnr-y": {"crop_border": 2}}``
+for an x2 super-resolution model (``zoo eval ... --metric-option psnr-y:crop_border=2``).
 
 Example:
     >>> import zoo_core as zoo
@@ -52,6 +62,41 @@ def _samples(model: ZooModel, n: int, seed: int, batch_size: int, progress: bool
             yield model.sample_batch(size, generator).float().clamp_(0, 1)
 
 
+def _feed_captioned_samples(
+    model: ZooModel,
+    group: list[Metric],
+    data: Any,
+    inputs: tuple[str, ...],
+    n: int | None,
+    seed: int,
+    batch_size: int,
+    progress: bool,
+) -> int:
+    """Feed a text-to-image model's images, one per dataset caption, and the dataset's images and labels.
+
+    The noise is one seeded stream over all captions, so the same ``n`` and ``seed`` give the same images.
+    """
+    if data is None or getattr(data, "kind", "") != "captioned":
+        raise ZooError(
+            f"A text-to-image model draws {group[0].name!r}'s images from captions: pass a captioned dataset "
+            "(--dataset, e.g. mnist5k-captions)."
+        )
+    generator = torch.Generator().manual_seed(seed)
+    count = 0
+    for batch in _batches(data, n, batch_size, progress, "captions"):
+        with torch.inference_mode():
+            fake = model.sample(len(batch["caption"]), text=list(batch["caption"]), generator=generator)
+        count += len(fake)
+        for metric in group:
+            values: dict[str, Any] = {"fake": fake.float().clamp(0, 1)}
+            if "real" in inputs:
+                values["real"] = batch["image"]
+            if "label" in inputs:
+                values["label"] = batch["label"]
+            metric.update(**values)
+    return count
+
+
 def _check_task(model: ZooModel, name: str) -> None:
     tasks = get_catalog().metric(name).tasks
     if tasks and not set(tasks) & set(model.tasks):
@@ -73,11 +118,19 @@ def evaluate(
     device: str | None = None,
     progress: bool = False,
     dataset_options: dict[str, Any] | None = None,
+    metric_options: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate ``model`` with each metric on ``dataset``'s ``split``; one result dict per reported value.
 
     ``n`` is the number of samples drawn for sample-based metrics (default: as many as the split
-    has images) and caps the number of dataset images otherwise.
+    has images) and caps the number of dataset images otherwise. ``metric_options`` maps a metric
+    name to the keyword options it is built with (names not evaluated are ignored).
+
+    Example:
+        >>> import zoo_core as zoo
+        >>> zoo.evaluate("srgan.x2_imagenet", ["psnr-y"], "photos-sr",
+        ...              dataset_options={"scale": 2}, metric_options={"psnr-y": {"crop_border": 2}})
+        [{'name': 'psnr-y', 'value': ..., ...}]
     """
     from ._factory import load
     from .data import load_dataset
@@ -86,12 +139,13 @@ def evaluate(
         model = load(model, device=device)
     model.eval()
     names = [metrics] if isinstance(metrics, str) else list(metrics)
+    metric_options = metric_options or {}
     built: dict[str, Metric] = {}
     for name in names:
         _check_task(model, name)
-        built[name] = create_metric(name)
+        built[name] = create_metric(name, **metric_options.get(name, {}))
     data = load_dataset(dataset, split=split, **(dataset_options or {})) if dataset else None
-    needs_data = [m for m in built.values() if set(m.inputs) & {"real", "images", "target"}]
+    needs_data = [m for m in built.values() if set(m.inputs) & {"real", "images", "target", "image", "label"}]
     if needs_data and data is None:
         raise ZooError(f"The metric {needs_data[0].name!r} compares with real images: pass a dataset (--dataset).")
 
@@ -100,7 +154,9 @@ def evaluate(
         by_inputs.setdefault(tuple(sorted(metric.inputs)), []).append(metric)
     n_images = None
     for inputs, group in by_inputs.items():
-        if "fake" in inputs:
+        if "fake" in inputs and "text-to-image" in model.tasks:
+            n_images = _feed_captioned_samples(model, group, data, inputs, n, seed, batch_size, progress)
+        elif "fake" in inputs:
             if "real" in inputs:
                 for batch in _batches(data, n, batch_size, progress, "real images"):
                     for metric in group:
@@ -128,6 +184,16 @@ def evaluate(
                     target = batch["label" if classifier else "target"].to(prediction.device)
                     for metric in group:
                         metric.update(prediction=prediction, target=target)
+        elif inputs == ("image", "reconstruction"):
+            if not hasattr(model, "reconstruct"):
+                raise ZooError(f"{group[0].name!r} compares images with their round trips; this model makes none.")
+            with torch.inference_mode():
+                for batch in _batches(data, n, batch_size, progress, "images"):
+                    x = batch["image"].to(model.device)
+                    for metric in group:
+                        direction = getattr(metric, "direction", None)
+                        reconstruction = model.reconstruct(x, direction) if direction else model.reconstruct(x)
+                        metric.update(image=x, reconstruction=reconstruction)
         else:
             raise ZooError(f"zoo eval cannot feed the inputs {inputs} of metric {group[0].name!r}.")
 
@@ -145,5 +211,8 @@ def evaluate(
             if "fake" in metric.inputs:
                 result["samples"] = n_images
                 result["seed"] = seed
+            if metric_options.get(name):
+                options = ", ".join(f"{k}={v}" for k, v in sorted(metric_options[name].items()))
+                result["protocol"] = f"{result['protocol']} [{options}]"
             results.append(result)
     return results
