@@ -3,7 +3,8 @@
 Runs the real ``zoo`` command throughout: ``zoo hub serve hub`` in the background, then, with
 ``HF_ENDPOINT`` pointing at it and a private ``HF_HOME`` (``<out>/hf-home``), for each model of
 ``zoo list --json`` whose source is ``zoo``: ``zoo load NAME`` and, for models that draw
-images, ``zoo sample NAME -n 64 --seed 0 -o <out>/NAME.png``. Models from upstream authors need the
+images, ``zoo sample NAME -n 64 --seed 0 -o <out>/NAME.png`` (text-to-image models with the
+sentence of ``TEXTS``). Models from upstream authors need the
 internet and are only listed. Exit status 1 if any model failed.
 
 Usage: ``bash scripts/demo.sh [--out out/demo]`` (or ``python scripts/demo.py``).
@@ -23,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = [sys.executable, "-m", "zoo_core"]
+#: what the demo asks our text-to-image models to draw
+TEXTS = {"stackgan.mnist": "a thick seven slanting to the right"}
 # Inherited Hub settings would send the demo elsewhere (ZOO_HUB_DIR bypasses the Hub altogether).
 DROPPED = ("HF_", "HUGGINGFACE_", "ZOO_HUB_DIR")
 
@@ -99,12 +102,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nNot fetched (weights from the authors, need the internet): {', '.join(upstream)}")
         rows = []
         for model in [m for m in models if m["source"] == "zoo"]:
-            name, samples = model["name"], "unconditional" in model["tasks"]
+            name = model["name"]
+            text = ["--text", TEXTS[name]] if "text-to-image" in model["tasks"] and name in TEXTS else []
+            samples = "unconditional" in model["tasks"] or bool(text)
             grid = out / f"{name}.png"
             grid.unlink(missing_ok=True)
             status = zoo("load", name, env=env)
             if status == 0 and samples:
-                status = zoo("sample", name, "-n", "64", "--seed", "0", "-o", str(grid), env=env)
+                status = zoo("sample", name, *text, "-n", "64", "--seed", "0", "-o", str(grid), env=env)
             if status:
                 rows.append([name, f"FAILED (exit {status})", "-"])
             else:

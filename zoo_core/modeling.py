@@ -18,6 +18,7 @@ import dataclasses
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,6 +34,7 @@ __all__ = [
     "ImageTranslator",
     "LatentModel",
     "ModelConfig",
+    "TextEmbedder",
     "TextToImageGenerator",
     "UnconditionalGenerator",
     "ZooModel",
@@ -317,6 +319,15 @@ class TextToImageGenerator:
     task = "text-to-image"
 
     def sample(self, n: int, *, text: str, seed: int | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class TextEmbedder:
+    """Task ``text-embedding``: ``encode_text(texts)`` gives one embedding per text, ``(n, dim)``."""
+
+    task = "text-embedding"
+
+    def encode_text(self, texts: str | Sequence[str]) -> torch.Tensor:
         raise NotImplementedError
 
 

@@ -50,3 +50,14 @@ def register_metrics(register):
             higher_is_better=True,
         )
     )
+    register(
+        MetricInfo(
+            name="digit-agreement",
+            create="zoo_core.builtin.mnistnet:DigitAgreement",
+            description="Fraction of conditional samples that mnistnet.mnist5k reads as the digit their condition "
+            "names (a text-to-image model's images drawn from a captioned dataset's captions, against its labels).",
+            tasks=("text-to-image",),
+            higher_is_better=True,
+            unit="fraction",
+        )
+    )

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._errors import ZooError
+from ..metrics import Metric
 from ..modeling import ImageClassifier, ModelConfig, ZooModel, check_images
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -127,6 +129,43 @@ def inception_score_mnist(**options):
     from ..metrics.features import InceptionScore
 
     return InceptionScore(mnist_features(), name="is-mnist", **options)
+
+
+class DigitAgreement(Metric):
+    """How often ``mnistnet.mnist5k`` reads a conditional sample as the digit its condition names.
+
+    ``zoo eval`` feeds a text-to-image model's images, one per caption of a captioned dataset
+    (``fake``), with the label of the digit each caption describes (``label``); chance is 0.1.
+
+    Example:
+        >>> zoo.evaluate("stackgan.mnist", ["digit-agreement"], "mnist5k-captions")
+        [{'name': 'digit-agreement', 'value': 0.9, 'unit': 'fraction', ...}]
+    """
+
+    name = "digit-agreement"
+    inputs = ("fake", "label")
+    higher_is_better = True
+    unit = "fraction"
+    protocol = "argmax of mnistnet.mnist5k on each sample (28x28 grey) == the label of its caption"
+
+    def __init__(self) -> None:
+        self.features = mnist_features()
+        super().__init__()
+
+    def reset(self) -> None:
+        self.agree = 0
+        self.count = 0
+
+    def update(self, fake: torch.Tensor, label: torch.Tensor) -> None:
+        with torch.inference_mode():
+            read = self.features.logits(fake.float().to(self.features.classifier.device)).argmax(1).cpu()
+        self.agree += int((read == torch.as_tensor(label).view(-1).cpu()).sum())
+        self.count += len(read)
+
+    def compute(self) -> dict[str, float]:
+        if self.count == 0:
+            raise ZooError("digit-agreement has seen no samples; call update(fake=..., label=...) first.")
+        return {self.name: self.agree / self.count}
 
 
 def train(epochs: int = 14, seed: int = 1, batch_size: int = 64, log=print) -> MNISTNet:

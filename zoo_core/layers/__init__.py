@@ -8,7 +8,7 @@ Each public name, its module, and what it reproduces (``models/networks.py`` unl
 
 - ``get_norm_layer``, ``norm_uses_bias``, ``resolve_norm`` (``norms``): ``get_norm_layer`` and
   the ``use_bias`` rule every network applies.
-- ``init_weights`` (``init``): ``init_weights`` / ``init_net``.
+- ``init_weights`` (``init``): ``init_weights`` / ``init_net``; ``dcgan_weights_init``, DCGAN's and StackGAN's.
 - ``ResnetGenerator``, ``ResnetBlock`` (``resnet_generator``): the classes of the same names.
 - ``UnetGenerator``, ``UnetSkipConnectionBlock`` (``unet_generator``): the classes of the same names.
 - ``NLayerDiscriminator``, ``PixelDiscriminator`` (``discriminators``): the classes of the same names.
@@ -32,7 +32,7 @@ from .discriminators import NLayerDiscriminator, PixelDiscriminator
 from .factory import DISCRIMINATORS, GENERATORS, define_discriminator, define_generator
 from .gan_losses import GAN_MODES, PENALTY_TYPES, GANLoss, gradient_penalty
 from .image_pool import ImagePool
-from .init import INIT_TYPES, init_weights
+from .init import INIT_TYPES, dcgan_weights_init, init_weights
 from .legacy import legacy_instance_norm_keys, patch_instance_norm_state_dict
 from .norms import NORM_TYPES, NormLayer, get_norm_layer, norm_uses_bias, resolve_norm
 from .resnet_generator import PADDING_TYPES, ResnetBlock, ResnetGenerator
@@ -57,6 +57,7 @@ __all__ = [
     "ResnetGenerator",
     "UnetGenerator",
     "UnetSkipConnectionBlock",
+    "dcgan_weights_init",
     "define_discriminator",
     "define_generator",
     "get_norm_layer",

@@ -26,7 +26,7 @@ from torch import nn
 
 from .._errors import ZooError
 
-__all__ = ["INIT_TYPES", "init_weights"]
+__all__ = ["INIT_TYPES", "dcgan_weights_init", "init_weights"]
 
 #: the names ``init_weights`` accepts
 INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
@@ -68,3 +68,26 @@ def init_weights(net: nn.Module, init_type: str = "normal", init_gain: float = 0
 
     net.apply(init_module)
     return net
+
+
+def dcgan_weights_init(m: nn.Module) -> None:
+    """``weights_init`` of pytorch/examples' DCGAN and of StackGAN (``miscc/utils.py``), for ``net.apply``.
+
+    ``Conv*`` weights N(0, 0.02) (their biases, where a layer has one, keep PyTorch's init);
+    ``Linear`` weights N(0, 0.02) and biases 0 (StackGAN's addition; DCGAN has no Linear layer);
+    ``BatchNorm*`` weights N(1, 0.02) and biases 0. Unlike ``init_weights``, convolution biases
+    are not zeroed, as in both references.
+
+    Example:
+        >>> nn.Sequential(nn.Conv2d(3, 8, 4, bias=False), nn.BatchNorm2d(8)).apply(dcgan_weights_init)
+    """
+    classname = m.__class__.__name__
+    if classname.find("Conv") != -1:
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif classname.find("BatchNorm") != -1:
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+    elif classname.find("Linear") != -1:
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)

@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from zoo_core import ZooError
+from zoo_core.layers.init import dcgan_weights_init
 from zoo_core.modeling import ModelConfig, UnconditionalGenerator, ZooModel, check_images
 
 __all__ = ["DCGAN", "DCGANConfig", "Discriminator", "Generator", "check_image_size", "weights_init"]
@@ -64,18 +65,8 @@ def check_image_size(image_size: int) -> int:
     return blocks
 
 
-def weights_init(m: nn.Module) -> None:
-    """The reference's ``weights_init``: Conv* weights N(0, 0.02); BatchNorm* weight N(1, 0.02), bias 0.
-
-    Example:
-        >>> Generator(100, 64, 3).apply(weights_init)  # Generator already does this itself
-    """
-    classname = m.__class__.__name__
-    if classname.find("Conv") != -1:
-        nn.init.normal_(m.weight, 0.0, 0.02)
-    elif classname.find("BatchNorm") != -1:
-        nn.init.normal_(m.weight, 1.0, 0.02)
-        nn.init.zeros_(m.bias)
+#: the reference's ``weights_init``, shared with the other DCGAN-style plugins
+weights_init = dcgan_weights_init
 
 
 class Generator(nn.Module):
