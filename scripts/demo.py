@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ DROPPED = ("HF_", "HUGGINGFACE_", "ZOO_HUB_DIR")
 
 def zoo(*args: str, env: dict[str, str]) -> int:
     """Run ``zoo ARGS``, its output going to ours; return its exit status."""
-    print(f"\n$ zoo {' '.join(args)}", flush=True)
+    print(f"\n$ zoo {shlex.join(args)}", flush=True)
     return subprocess.run([*ZOO, *args], env=env, check=False).returncode
 
 
