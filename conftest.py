@@ -7,8 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -79,3 +82,37 @@ def one_blas_thread() -> Iterator[None]:
     with limits:
         yield
     torch.set_num_threads(previous)
+
+
+class _ServedFiles(BaseHTTPRequestHandler):
+    """GET of the server's ``files`` (path -> bytes), 404 otherwise; ``requests`` records each path."""
+
+    server: Any
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        data = self.server.files.get(self.path)
+        if data is None:
+            self.send_error(404, "Not Found")
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_files() -> Iterator[tuple[str, ThreadingHTTPServer]]:
+    """A loopback HTTP server standing in for an author's file server (efrosgans.eecs.berkeley.edu ...):
+    put bytes in ``server.files[path]``; yields its base url and the server."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ServedFiles)
+    httpd.files, httpd.requests = {}, []  # type: ignore[attr-defined]
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -40,6 +40,7 @@ __all__ = [
     "ZooModel",
     "check_images",
     "load_weights_into",
+    "seeded_generator",
 ]
 
 CONFIG_NAME = "config.json"
@@ -276,7 +277,13 @@ def check_images(x: torch.Tensor, *, channels: int, size: tuple[int, int] | None
         )
 
 
-def _generator(seed: int | None) -> torch.Generator:
+def seeded_generator(seed: int | None) -> torch.Generator:
+    """The CPU generator a model's sampling draws from: seeded with ``seed``, or randomly when it is ``None``.
+
+    Example:
+        >>> torch.randn(2, generator=seeded_generator(0)).equal(torch.randn(2, generator=seeded_generator(0)))
+        True
+    """
     generator = torch.Generator(device="cpu")
     generator.manual_seed(seed if seed is not None else int(torch.seed()))
     return generator
@@ -304,7 +311,7 @@ class UnconditionalGenerator:
             raise ZooError(f"Cannot draw {n} samples; ask for at least 1.")
         from tqdm.auto import tqdm
 
-        generator = _generator(seed)
+        generator = seeded_generator(seed)
         chunks = []
         with torch.inference_mode():
             sizes = [min(self.sample_batch_size, n - i) for i in range(0, n, self.sample_batch_size)]

@@ -15,9 +15,8 @@ import io
 import itertools
 import json
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from zoo_cyclegan.training import LOSS_NAMES, CycleGANTrainingStep
 from zoo_cyclegan.upstream import OFFICIAL, official_entries
 
 import zoo_core as zoo
+from conftest import serve_files
 from zoo_core.cli import cli
 from zoo_core.data import load_dataset
 from zoo_core.training import TrainConfig, train
@@ -466,37 +466,10 @@ def test_registry_holds_every_official_checkpoint_as_an_unpinned_upstream_url() 
     assert row.endswith("downloaded from the authors (efrosgans.eecs.berkeley.edu)")
 
 
-class _Files(BaseHTTPRequestHandler):
-    """GET of the server's ``files``; ``requests`` records each path."""
-
-    server: Any
-
-    def do_GET(self) -> None:
-        self.server.requests.append(self.path)
-        data = self.server.files.get(self.path)
-        if data is None:
-            self.send_error(404, "Not Found")
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def authors_server() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    httpd.files, httpd.requests = {}, []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve_files() as (_, httpd):
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def test_official_entry_downloads_converts_and_loads_strictly(

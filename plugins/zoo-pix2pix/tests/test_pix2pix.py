@@ -15,9 +15,7 @@ import hashlib
 import io
 import json
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from zoo_pix2pix.model import Pix2Pix, Pix2PixConfig, translation_mode
 from zoo_pix2pix.training import Pix2PixTrainingStep
 
 import zoo_core as zoo
+from conftest import serve_files
 from zoo_core._catalog import reset_catalog
 from zoo_core.cli import cli
 from zoo_core.data import load_dataset
@@ -402,43 +401,18 @@ def test_the_five_official_checkpoints_are_upstream_url_entries() -> None:
     assert zoo.info("pix2pix").name == OURS  # the architecture's default is ours, not a download
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        data = self.server.files.get(self.path)  # type: ignore[attr-defined]
-        self.server.requests.append(self.path)  # type: ignore[attr-defined]
-        if data is None:
-            self.send_error(404, "Not Found")
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def authors_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
     """A loopback HTTP server in place of efrosgans.eecs.berkeley.edu; a registry whose facades entry points at it."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files, httpd.requests = {}, []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    document = json.loads((REPO_ROOT / "registry.json").read_text())
-    entry = document["models"]["pix2pix.facades_label2photo"]
-    entry["weights"]["url"] = entry["weights"]["url"].replace("http://efrosgans.eecs.berkeley.edu", base)
-    entry["config"]["ngf"] = 4  # the registered entry, narrowed so that the served file is small
-    (tmp_path / "registry.json").write_text(json.dumps({"version": 1, "models": {FACADES: entry}}))
-    monkeypatch.setenv("ZOO_REGISTRY", str(tmp_path / "registry.json"))
-    reset_catalog()
-    try:
-        yield base, httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_files() as (base, httpd):
+        document = json.loads((REPO_ROOT / "registry.json").read_text())
+        entry = document["models"]["pix2pix.facades_label2photo"]
+        entry["weights"]["url"] = entry["weights"]["url"].replace("http://efrosgans.eecs.berkeley.edu", base)
+        entry["config"]["ngf"] = 4  # the registered entry, narrowed so that the served file is small
+        (tmp_path / "registry.json").write_text(json.dumps({"version": 1, "models": {FACADES: entry}}))
+        monkeypatch.setenv("ZOO_REGISTRY", str(tmp_path / "registry.json"))
         reset_catalog()
+        yield base, httpd
 
 
 def test_an_official_checkpoint_downloads_converts_and_loads_strictly(authors_server, capsys) -> None:

@@ -27,7 +27,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.modeling import DensityModel, ModelConfig, UnconditionalGenerator, ZooModel, _generator, check_images
+from zoo_core.modeling import (
+    DensityModel,
+    ModelConfig,
+    UnconditionalGenerator,
+    ZooModel,
+    check_images,
+    seeded_generator,
+)
 
 from .layers import (
     DownRightShiftedConv2d,
@@ -205,7 +212,7 @@ class PixelCNNPP(UnconditionalGenerator, DensityModel, ZooModel):
             raise ZooError(f"Unknown sampling method {method!r}; use one of {', '.join(SAMPLING_METHODS)}.")
         if n < 1:
             raise ZooError(f"Cannot draw {n} samples; ask for at least 1.")
-        generator = _generator(seed)
+        generator = seeded_generator(seed)
         was_training = self.training
         self.eval()  # no dropout while sampling
         try:

@@ -33,6 +33,8 @@ import torch
 
 from zoo_core import ZooError
 
+from .plugin import GENERATOR_CONFIG
+
 __all__ = [
     "GENERATOR_CONFIG",
     "checkpoint_kind",
@@ -43,16 +45,6 @@ __all__ = [
     "plain_state_dict",
 ]
 
-#: the published generators' config (x4; x2 and x8 differ in upscale_factor only)
-GENERATOR_CONFIG: dict[str, Any] = {
-    "upscale_factor": 4,
-    "channels": 3,
-    "width": 64,
-    "num_rcb": 16,
-    "with_discriminator": False,
-    "d_width": 64,
-    "discriminator_size": 96,
-}
 _GENERATOR_PARTS = ("conv1", "trunk", "conv2", "upsampling", "conv3")
 _DISCRIMINATOR_PARTS = ("features", "classifier")
 _LEGACY = {"conv_block1": "conv1", "conv_block2": "conv2", "conv_block3": "conv3"}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from zoo_core import Architecture, Converter, MetricInfo, hookimpl
 
-_GENERATOR_ONLY = {
+#: the config of the published generators (x4; x2 and x8 differ in upscale_factor only); here, not in
+#: convert.py, so that `zoo list` and `zoo plugins` do not import torch
+GENERATOR_CONFIG = {
     "upscale_factor": 4,
     "channels": 3,
     "width": 64,
@@ -49,7 +51,7 @@ def register_converters(register):
             source="goodfellowliu/SRGAN-PyTorch SRGAN_x*-SRGAN_ImageNet.pth.tar / SRResNet_x*-SRGAN_ImageNet.pth.tar",
             description="A generator of Lornatang/SRGAN-PyTorch ({'state_dict': ...}, '_orig_mod.' prefix) as a "
             "generator-only srgan; pass --config upscale_factor=2 or 8 for the x2 / x8 files.",
-            options={"config": dict(_GENERATOR_ONLY)},
+            options={"config": dict(GENERATOR_CONFIG)},
         )
     )
 

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.modeling import ModelConfig, TextToImageGenerator, ZooModel
+from zoo_core.modeling import ModelConfig, TextToImageGenerator, ZooModel, seeded_generator
 
 from .networks import (
     Stage1Discriminator,
@@ -75,11 +75,6 @@ class StackGANConfig(ModelConfig):
     stage2_size: int = 256
     with_discriminator: bool = True
     text_encoder: dict[str, Any] | None = None
-
-
-def _seeded(seed: int | None) -> torch.Generator:
-    """The CPU generator every random draw of ``sample`` comes from."""
-    return torch.Generator(device="cpu").manual_seed(seed if seed is not None else int(torch.seed()))
 
 
 def _text_encoder_module(config: dict[str, Any] | ModelConfig) -> nn.Module:
@@ -309,7 +304,7 @@ class StackGAN(ZooModel, TextToImageGenerator):
         from tqdm.auto import tqdm
 
         c = self.config
-        generator = generator if generator is not None else _seeded(seed)
+        generator = generator if generator is not None else seeded_generator(seed)
         chunks = []
         with torch.inference_mode():
             per_image = isinstance(text, (list, tuple))  # captions are embedded batch by batch
