@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
@@ -13,6 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+# huggingface_hub reads HF_HOME, HF_ENDPOINT, HF_HUB_OFFLINE ... once, at import: import it now, before any test
+# sets them in this process, so that no test's environment freezes into its constants for the tests after it.
+import huggingface_hub.constants  # noqa: F401
 import pytest
 import torch
 
@@ -116,3 +120,36 @@ def serve_files() -> Iterator[tuple[str, ThreadingHTTPServer]]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+# -- the robustness suite: every bad input ends in one sentence, the right exit code, and no changed file --
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "', "Error: Error")
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int = 1, *, mentions: str = "") -> str:
+    """The command failed with ``code``, said why on stderr in one sentence, and printed no traceback.
+
+    Returns the message (``Error: `` stripped) so that a test can check what it names.
+    """
+    stderr = result.stderr.strip()
+    assert result.returncode == code, f"exit {result.returncode}, wanted {code}; stderr: {stderr!r}"
+    for marker in TRACEBACK_MARKERS:
+        assert marker not in stderr, f"a traceback reached the user: {stderr!r}"
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines, "the command failed without saying why"
+    message = lines[-1].removeprefix("Error: ").strip()
+    if code == 1:
+        assert len(lines) == 1 or all(not line.startswith("Error:") for line in lines[:-1]), stderr
+    if mentions:
+        assert mentions.lower() in stderr.lower(), f"{mentions!r} not named in {stderr!r}"
+    return message
+
+
+def snapshot_tree(root: Path) -> dict[str, tuple[int, str]]:
+    """Every file under ``root`` with its size and sha256: compare two snapshots to prove nothing changed."""
+    files: dict[str, tuple[int, str]] = {}
+    for path in sorted(Path(root).rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            files[str(path.relative_to(root))] = (len(data), hashlib.sha256(data).hexdigest())
+    return files

@@ -22,7 +22,7 @@ def test_mnist5k_size_resizes_the_uint8_digits() -> None:
     assert native.image_size == (28, 28) and resized.image_size == (32, 32) and len(resized) == 500
     assert torch.equal(resized.images, _resize_uint8(native.images, 32))
     assert torch.equal(resized.labels, native.labels)
-    with pytest.raises(zoo.ZooError, match="mnist5k's size must be a positive number of pixels"):
+    with pytest.raises(zoo.ZooError, match="mnist5k's size must be from 1 to 256 pixels"):
         load_dataset("mnist5k", split="test", size="big")
 
 

@@ -36,7 +36,8 @@ def test_reference_layout() -> None:
 
 def test_published_accuracy_is_what_the_card_says(classifier: MNISTNet) -> None:
     recorded = {m["split"]: m["value"] for m in zoo.info("mnistnet.mnist5k").metrics if m["name"] == "accuracy"}
-    assert accuracy(classifier, "test")["value"] == pytest.approx(recorded["test"], abs=1e-6)
+    # computed on this CPU, recorded on another: a digit on the edge between two classes may go either way (1 of 500)
+    assert accuracy(classifier, "test")["value"] == pytest.approx(recorded["test"], abs=1 / 500 + 1e-9)
     assert recorded["test"] > 0.95  # far above chance: the features mean something
 
 

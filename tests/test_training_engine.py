@@ -34,6 +34,7 @@ from zoo_core.modeling import ModelConfig, UnconditionalGenerator, ZooModel
 from zoo_core.training import StepParams, TrainingStep, train
 from zoo_core.training.batches import epoch_permutation, global_batches, shard
 from zoo_core.training.checkpoint import decode, encode, latest_checkpoint, load_checkpoint
+from zoo_core.training.logging import read_log
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"progress": False, "verbose": False}
@@ -291,6 +292,7 @@ def test_gan_step_resumed_after_a_crash_equals_an_uninterrupted_run(toygan, tmp_
     with pytest.raises(RuntimeError, match="simulated crash"):
         train("toygan", "mnist5k", tmp_path / "cut", **options)
     assert latest_checkpoint(tmp_path / "cut").name == "step-0000010"
+    logged_before = (tmp_path / "cut" / "log.jsonl").read_text()
     ToyGANStep.crash_at = None
     random.seed(123), np.random.seed(123), torch.manual_seed(123)  # whatever the process drew meanwhile
     resumed = train("toygan", "mnist5k", tmp_path / "cut", resume=True, **options)
@@ -304,9 +306,11 @@ def test_gan_step_resumed_after_a_crash_equals_an_uninterrupted_run(toygan, tmp_
     for name in ("optimizers.safetensors", "extra.safetensors", "rng.safetensors"):
         assert_same_tensors(a.tensors[name], b.tensors[name])
     assert a.state["extra"] == b.state["extra"] and a.state["schedulers"] == b.state["schedulers"]
-    # the log reads as one run: lines past the checkpoint were dropped and logged again, with the same numbers
-    assert without_times(log_lines(tmp_path / "cut")) == without_times(log_lines(tmp_path / "whole"))
-    assert [line["step"] for line in log_lines(tmp_path / "cut")] == list(range(2, 25, 2))
+    # the log is appended to, never rewritten; read back, it is one run: the steps past the checkpoint were
+    # logged again after a "resume" line, with the same numbers
+    assert (tmp_path / "cut" / "log.jsonl").read_text().startswith(logged_before)
+    assert without_times(read_log(tmp_path / "cut" / "log.jsonl")) == without_times(log_lines(tmp_path / "whole"))
+    assert [line["step"] for line in read_log(tmp_path / "cut" / "log.jsonl")] == list(range(2, 25, 2))
 
 
 def test_resuming_a_finished_run_with_more_steps_continues_it(toygan, tmp_path: Path) -> None:
@@ -426,7 +430,10 @@ def _train_cli(tmp_path: Path, *extra: str) -> Any:
     [
         (("--config", "channels=3"), "The dataset 'mnist5k' has 1-channel images but this vae takes 3 channel(s)"),
         (("--config", "image_size=32"), "The dataset 'mnist5k' has 28x28 images but this vae takes 32x32"),
-        (("--config", "hidden=3"), "Unknown config key 'hidden' for architecture 'vae'; valid keys: channels,"),
+        (
+            ("--config", "hidden=3"),
+            "Unknown config key 'hidden' for architecture 'vae' (did you mean 'hidden_dim'?); valid keys: channels,",
+        ),
         (("--train-config", "learning_rate=3"), "Unknown training config key 'learning_rate'"),
         (("--dataset", "mnist6k"), "Unknown dataset 'mnist6k': did you mean mnist5k"),
     ],

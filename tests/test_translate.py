@@ -25,7 +25,14 @@ from zoo_core._catalog import reset_catalog
 from zoo_core._plugins import get_plugin_manager
 from zoo_core.cli import cli
 from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel
-from zoo_core.translate import pad_to_multiple, plan_jobs, read_image, translate_files, translate_images
+from zoo_core.translate import (
+    pad_to_multiple,
+    plan_jobs,
+    prepare_jobs,
+    read_image,
+    translate_files,
+    translate_images,
+)
 
 pix2pix = pytest.importorskip("zoo_pix2pix")
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
@@ -284,6 +291,12 @@ def test_a_file_that_breaks_while_decoding_leaves_only_complete_outputs(models, 
     (tmp_path / "in" / "b.png").write_bytes(data[: len(data) // 2])  # the header is fine, the pixels are cut off
     result = invoke("translate", models["pix2pix"], tmp_path / "in", "-o", tmp_path / "out")
     assert "b.png is not an image that can be read" in one_line(result)
+    assert files_under(tmp_path / "out") == []  # every file is decoded once before the first is translated
+    (tmp_path / "in" / "b.png").write_bytes(data)
+    jobs = prepare_jobs([tmp_path / "in"], tmp_path / "out")  # checked whole, then cut off before its turn
+    (tmp_path / "in" / "b.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(zoo.ZooError, match=r"b\.png is not an image that can be read"):
+        translate_files(zoo.load(str(models["pix2pix"])), [tmp_path / "in"], tmp_path / "out", jobs=jobs)
     assert files_under(tmp_path / "out") == ["a.png"]  # written whole; no temporary file left behind
     assert pixels(tmp_path / "out" / "a.png").shape == (64, 64, 3)
 

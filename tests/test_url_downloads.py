@@ -397,7 +397,9 @@ def test_list_info_and_cache_commands_show_url_entries(upstream) -> None:
         handle.seek(100)
         handle.write(b"tampered")
     bad = runner.invoke(cli, ["cache", "verify", NAME])
-    assert bad.exit_code == 1 and "BAD" in bad.output and "1 of 1 cached file(s) failed" in bad.output
+    # two files: the download, deleted, and the safetensors converted from it (checked against its sidecar: ok)
+    assert bad.exit_code == 1 and "BAD" in bad.output and "1 of 2 cached file(s) failed" in bad.output
+    assert f"ok   {NAME} (converted: " in bad.output
     assert not download(url).exists()
 
 

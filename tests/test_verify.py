@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import zoo_core as zoo
-from zoo_core import _hub
+from zoo_core import _hub, _verify
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_each_file_is_hashed_once_until_it_changes(
     _hub.forget_verified()
     calls: list[Path] = []
     real_hash = _hub.sha256_file
-    monkeypatch.setattr(_hub, "sha256_file", lambda p: calls.append(p) or real_hash(p))
+    monkeypatch.setattr(_verify, "sha256_file", lambda p: calls.append(p) or real_hash(p))
     _hub.verify_file(link, good, "m", discard=True)
     _hub.verify_file(link, good, "m", discard=True)
     assert len(calls) == 1

@@ -1,16 +1,29 @@
-"""The catalog: registry.json plus everything the plugins registered, checked for clashes."""
+"""The catalog: registry.json plus everything the plugins registered, checked for clashes.
+
+A name is kept by its first registrant: registry.json's models first, then zoo_core's built-in plugins,
+then the plugins registry.json names as providers of its models (``"plugin"``: zoo-vae provides ``vae``),
+then every other plugin in the order it was loaded (by entry-point name). A plugin
+that registers a name already taken, or an entry that breaks the schema, loses only that name: it is
+reported (stderr once, ``zoo plugins``) and every other name stays.
+"""
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ._errors import PluginError, UnknownNameError, ZooError
-from ._plugins import get_plugin_manager, mark_failed
+from ._errors import PluginError, RegistryError, UnknownNameError
+from ._plugins import (
+    BUILTIN_PLUGINS,
+    captured_stdout,
+    describe_exception,
+    get_plugin_manager,
+    mark_failed,
+    report_problem,
+)
 from ._registry import load_registry, validate_entry
 from .specs import Architecture, Converter, DatasetInfo, MetricInfo
 
@@ -75,16 +88,15 @@ class Catalog:
     converters: dict[str, Converter] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def add(self, kind: str, name: str, obj: Any, owner: str) -> None:
+    def add(self, kind: str, name: str, obj: Any, owner: str) -> str | None:
+        """Add ``name`` unless it is taken; return the owner that keeps it when it is (``None`` when added)."""
         first = self.owners.get((kind, name))
         if first is not None:
-            raise PluginError(
-                f"The {kind} name {name!r} is registered twice, by {first!r} and by {owner!r}; "
-                "uninstall one of them or pick plugins with ZOO_LOAD_PLUGINS."
-            )
+            return first
         self.owners[(kind, name)] = owner
         table = self.models if kind == "model" else getattr(self, kind + "s")
         table[name] = obj
+        return None
 
     # -- names ---------------------------------------------------------------------------
     def _unknown(self, kind: str, name: str, known: list[str], hint: str) -> UnknownNameError:
@@ -137,11 +149,19 @@ class Catalog:
         return names
 
 
-def _stage_into(staged: list, make: Callable[..., tuple[str, str, Any]], plugin: str) -> Callable[..., None]:
-    """The ``register`` callable a plugin's hook receives: it stages what the plugin registers."""
+def _stage_into(staged: list, make: Callable[..., tuple[str, str, Any]], plugin: str, hook: str) -> Callable[..., None]:
+    """The ``register`` callable a plugin's hook receives: it stages what the plugin registers.
+
+    A registration that is not valid (an entry against the schema, an object of the wrong type) is
+    reported and skipped on its own; the plugin's other registrations stay.
+    """
 
     def register(*args: Any, **kwargs: Any) -> None:
-        staged.append(make(plugin, *args, **kwargs))
+        try:
+            staged.append(make(plugin, *args, **kwargs))
+        except Exception as exc:
+            what = str(exc) if isinstance(exc, PluginError | RegistryError) else describe_exception(exc)
+            report_problem(plugin, f"{hook}: {what}; that registration is skipped")
 
     return register
 
@@ -149,25 +169,38 @@ def _stage_into(staged: list, make: Callable[..., tuple[str, str, Any]], plugin:
 def _build() -> Catalog:
     pm = get_plugin_manager()
     catalog = Catalog()
-    for name, entry in load_registry()["models"].items():
+    models = load_registry()["models"]
+    for name, entry in models.items():
         catalog.add("model", name, ModelInfo.from_entry(name, entry, "registry.json"), "registry.json")
+    providers = {entry["plugin"] for entry in models.values()}
+    loaded = [name for name, _ in pm.list_name_plugin()]  # registration order
+    rank = {
+        name: (0 if name in BUILTIN_PLUGINS else 1 if name in providers else 2, index)
+        for index, name in enumerate(loaded)
+    }
 
     def collect(hook_name: str, make: Callable[..., tuple[str, str, Any]]) -> None:
-        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        impls = getattr(pm.hook, hook_name).get_hookimpls()  # sorted: tryfirst / trylast do not change who wins
+        for impl in sorted(impls, key=lambda impl: rank.get(impl.plugin_name, (3, 0))):
             plugin = impl.plugin_name
             staged: list[tuple[str, str, Any]] = []
-            register = _stage_into(staged, make, plugin)
+            register = _stage_into(staged, make, plugin, hook_name)
             try:
-                impl.function(**{arg: register for arg in impl.argnames})
-            except ZooError as exc:
-                mark_failed(plugin, f"{hook_name}: {exc}")
-                continue
-            except Exception as exc:
-                last = traceback.extract_tb(exc.__traceback__)[-1]
-                mark_failed(plugin, f"{hook_name}: {type(exc).__name__}: {exc} (line {last.lineno})")
+                with captured_stdout(plugin, f"in {hook_name}"):
+                    impl.function(**{arg: register for arg in impl.argnames})
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # SystemExit too: a plugin's hook never ends zoo
+                mark_failed(plugin, f"{hook_name} failed, nothing it registered is used: {describe_exception(exc)}")
                 continue
             for kind, name, obj in staged:
-                catalog.add(kind, name, obj, plugin)
+                keeper = catalog.add(kind, name, obj, plugin)
+                if keeper is not None and keeper != plugin:
+                    report_problem(
+                        plugin, f"its {kind} {name!r} is already registered by {keeper!r}, which keeps it; skipped"
+                    )
+                elif keeper is not None:
+                    report_problem(plugin, f"registers the {kind} {name!r} twice; the first one is kept")
 
     def make_model(plugin: str, name: str, entry: dict[str, Any]) -> tuple[str, str, Any]:
         entry = validate_entry(name, entry, f"the entry {plugin!r} registered")

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import atomic_write_bytes
+from ._atomic import write_output
 from ._errors import ZooError
 
 __all__ = ["make_grid", "save_grid"]
@@ -33,11 +33,12 @@ def make_grid(images: Any, nrow: int | None = None, padding: int = 2) -> np.ndar
 
 
 def save_grid(images: Any, path: str | os.PathLike[str], nrow: int | None = None) -> None:
-    """Write a grid of images as a PNG file (atomically: no half-written file on failure)."""
+    """Write a grid of images as a PNG file, atomically: a failure (full disk, Ctrl-C) leaves no partial or
+    temporary file, and an ``OSError`` is one sentence (a ``ZooError``)."""
     from PIL import Image
 
     pixels = make_grid(images, nrow)
     picture = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
-    atomic_write_bytes(path, buffer.getvalue())
+    write_output(path, buffer.getvalue())

@@ -6,7 +6,10 @@ Exit codes: 0 success, 1 failure (one sentence on stderr, no traceback), 2 usage
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import sys
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,9 +21,28 @@ from ._catalog import get_catalog
 from ._errors import ZooError
 from ._plugins import get_plugin_manager, plugin_records
 
+#: what ``--seed`` takes on every command: torch seeds generators with 64 bits; 63 leave room for seed + offset
+SEED = click.IntRange(0, 2**63 - 1)
+
+#: set to 1 for the traceback of an internal error (a bug), which is otherwise one sentence
+DEBUG_ENV = "ZOO_DEBUG"
+
+_USER_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class ZooGroup(click.Group):
-    """A click group that turns ``ZooError`` into one line on stderr and exit code 1."""
+    """A click group that turns every error into one line on stderr: exit 1 (2 for usage), never a traceback.
+
+    ``ZooError`` is the message as it is. Anything else reaching this point is a bug in zoo or a plugin:
+    the user still gets one sentence ("zoo hit an internal error ...") and exit 1, or the traceback with
+    ``ZOO_DEBUG=1``. ``MemoryError`` and a full disk or a refused write say so; Ctrl-C exits 130; a closed
+    pipe (``zoo list | head -1``) ends quietly.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -30,6 +52,44 @@ class ZooGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # click ends quietly on a closed pipe
+            if exc.errno in _USER_OS_ERRORS and os.environ.get(DEBUG_ENV) != "1":
+                verb = "write" if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) else "access"
+                where = f" {exc.filename}" if exc.filename else ""
+                raise click.ClickException(f"Cannot {verb}{where}: {exc.strerror or exc}.") from None
+            self._internal_error(exc)
+        except Exception as exc:  # MemoryError included
+            self._internal_error(exc)
+
+    @staticmethod
+    def _internal_error(exc: Exception) -> None:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise exc
+        # torch's allocators: MemoryError, torch.cuda.OutOfMemoryError, "DefaultCPUAllocator: can't allocate memory"
+        out_of_memory = type(exc).__name__ == "OutOfMemoryError" or "can't allocate memory" in str(exc)
+        if isinstance(exc, MemoryError) or out_of_memory:
+            raise click.ClickException(
+                "zoo ran out of memory; ask for less (a smaller -n, --batch-size, image or model) "
+                "or use a machine with more memory."
+            ) from None
+        raise click.ClickException(
+            f"zoo hit an internal error ({type(exc).__name__}: {_first_line(exc)}); this is a bug in zoo or a "
+            f"plugin: please report it, with {DEBUG_ENV}=1 for the traceback."
+        ) from None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            try:  # output still buffered for a reader that has gone (`zoo list | head -1`): drop it quietly
+                sys.stdout.flush()
+            except (BrokenPipeError, ValueError):
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _json(value: Any) -> None:
@@ -160,8 +220,10 @@ def load(name: str, device: str | None, dtype: str | None) -> None:
 
 @cli.command()
 @click.argument("name")
-@click.option("-n", "--num", "n", default=64, show_default=True, type=click.IntRange(min=1), help="Images.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option(
+    "-n", "--num", "n", default=64, show_default=True, type=click.IntRange(1, 10_000), help="Images (one grid)."
+)  # fmt: skip
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option(
     "-o",
     "--output",
@@ -194,11 +256,16 @@ def sample(
 
     Text-to-image models draw what --text says (or what an --embedding encodes), e.g.
     `zoo sample stackgan.mnist --text "a thick seven slanting to the right" -n 16 -o sevens.png`.
+    The grid is written atomically: Ctrl-C or a full disk leaves no partial file.
     """
+    from ._atomic import check_output_path, same_file
     from ._images import save_grid
 
     if text is not None and embedding_file is not None:
         raise click.UsageError("Give --text or --embedding, not both.")
+    if embedding_file is not None and same_file(output, embedding_file):
+        raise ZooError(f"-o {output} is the embedding {embedding_file}: the grid would destroy it; choose another -o.")
+    check_output_path(output)  # under a file, a folder, a device, a read-only folder: before the model loads
     conditioned = text is not None or embedding_file is not None
     embedding = _read_embedding(embedding_file) if embedding_file else None  # a bad file fails before loading
     model = _load(name, device, None)
@@ -230,21 +297,31 @@ def _read_embedding(path: str) -> Any:
 
         tensors = load_file(path)
     except Exception as exc:
-        raise ZooError(f"Cannot read the embedding {path}: {exc}; give a .safetensors or .npy file.") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "pickle" in reason:  # numpy's text would suggest allow_pickle: zoo never unpickles a file
+            reason = "it holds pickled Python objects, which zoo never loads"
+        raise ZooError(f"Cannot read the embedding {path}: {reason}; give a .safetensors or .npy file.") from None
     if len(tensors) != 1:
         names = ", ".join(sorted(tensors))
         raise ZooError(f"{path} holds {len(tensors)} tensors ({names}); an embedding file holds one.")
     return next(iter(tensors.values())).float()
 
 
+IN_PLACE_HELP = (
+    "Let an output replace its own input (e.g. -o photo.png for photo.png, or -o DIR for the input DIR), "
+    "atomically; without it an output that is an input is refused."
+)
+
+
 def _translate_files(name: str, inputs: tuple[str, ...], output: str, device: str | None, **options: Any) -> None:
-    from .translate import plan_jobs, translate_files
+    from .translate import prepare_jobs, translate_files
 
     if not inputs:
         raise click.UsageError("Give at least one image or folder.")
-    plan_jobs(inputs, output)  # bad paths fail before the model is loaded
+    in_place = bool(options.get("in_place"))
+    jobs = prepare_jobs(inputs, output, in_place=in_place)  # paths, outputs and images: before the model loads
     model = _load(name, device, None)
-    jobs = translate_files(model, inputs, output, name=name, **options)
+    jobs = translate_files(model, inputs, output, name=name, jobs=jobs, **options)
     where = jobs[0].target if len(jobs) == 1 else output
     click.echo(f"Wrote {len(jobs)} image(s) from {name} to {where}")
 
@@ -254,11 +331,25 @@ def _translate_files(name: str, inputs: tuple[str, ...], output: str, device: st
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option("-o", "--output", required=True, help="Image file (one input image) or folder to write.")
 @click.option("--direction", type=click.Choice(["AtoB", "BtoA"]), default=None, help="For two-way models.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the model's noise (test-time dropout).")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the model's noise (test-time dropout).")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-def translate(name: str, inputs: tuple[str, ...], output: str, direction: str | None, seed: int, device: str | None):
-    """Translate images (files or folders, any size) with an image-to-image model; outputs are written atomically."""
-    _translate_files(name, inputs, output, device, direction=direction, seed=seed)
+@click.option("--in-place", is_flag=True, help=IN_PLACE_HELP)
+def translate(
+    name: str,
+    inputs: tuple[str, ...],
+    output: str,
+    direction: str | None,
+    seed: int,
+    device: str | None,
+    in_place: bool,
+) -> None:
+    """Translate images (files or folders, any size) with an image-to-image model.
+
+    Every input and output path is checked before the model loads; an output never replaces an input
+    unless --in-place is given; each output is written atomically (Ctrl-C or a full disk leaves no
+    partial file, and the outputs already complete stay). A progress bar shows on a terminal.
+    """
+    _translate_files(name, inputs, output, device, direction=direction, seed=seed, in_place=in_place)
 
 
 @cli.command()
@@ -266,18 +357,23 @@ def translate(name: str, inputs: tuple[str, ...], output: str, direction: str | 
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option("-o", "--output", required=True, help="Image file (one input image) or folder to write.")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-def upscale(name: str, inputs: tuple[str, ...], output: str, device: str | None) -> None:
-    """Super-resolve images (files or folders, any size; large ones are tiled by the model)."""
-    _translate_files(name, inputs, output, device, verb="upscale")
+@click.option("--in-place", is_flag=True, help=IN_PLACE_HELP)
+def upscale(name: str, inputs: tuple[str, ...], output: str, device: str | None, in_place: bool) -> None:
+    """Super-resolve images (files or folders, any size; large ones are tiled by the model).
+
+    Checked and written as `zoo translate` does: no output replaces an input unless --in-place,
+    each written atomically, a progress bar (images, and tiles of a large image) on a terminal.
+    """
+    _translate_files(name, inputs, output, device, verb="upscale", in_place=in_place)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def plugins(as_json: bool) -> None:
-    """List plugins: loaded, failed (with the error) or skipped."""
+    """List plugins: loaded, partly (a part skipped, with why), failed (with the error) or skipped."""
     try:
         get_catalog()  # runs the register_* hooks, so that a plugin whose hook raises shows as failed
-    except ZooError as exc:  # a name clash: still list the plugins, which is how one finds the culprit
+    except ZooError as exc:  # e.g. a broken registry file: still list the plugins
         click.echo(f"Warning: {exc}", err=True)
     records = plugin_records()
     if as_json:
@@ -351,10 +447,10 @@ def metrics(as_json: bool) -> None:
     "--num",
     "n",
     default=None,
-    type=click.IntRange(min=1),
-    help="Samples to draw (default: as many as the split has images).",
+    type=click.IntRange(1, 1_000_000),
+    help="Samples to draw (default: as many as the split has images; at most a million).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the samples.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
 @click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1))
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -418,7 +514,11 @@ def eval_command(
 
 
 def _key_values(items: tuple[str, ...], param_hint: str) -> dict[str, Any]:
-    """``KEY=VALUE`` options as a dict; values are JSON when they parse (numbers, true/false, lists), else strings."""
+    """``KEY=VALUE`` options as a dict; values are JSON when they parse (numbers, true/false, lists), else strings.
+
+    The values are not checked here: the config dataclass (``--config``), the training step's
+    parameters (``--train-config``) or the dataset's loader check them, and name the key and what it takes.
+    """
     values: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -426,7 +526,7 @@ def _key_values(items: tuple[str, ...], param_hint: str) -> dict[str, Any]:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=param_hint)
         try:
             values[key] = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON (or absurdly long or deep): the string as typed
             values[key] = value
     return values
 
@@ -488,9 +588,20 @@ def _train_command_line() -> str | None:
 @click.option(
     "--batch-size", type=click.IntRange(min=1), help="Global batch, split over processes (default: the paper's)."
 )
-@click.option("--seed", type=int, default=None, help="Random seed (default 0, or the resumed run's).")
+@click.option("--seed", type=SEED, default=None, help="Random seed (default 0, or the resumed run's).")
 @click.option("--split", default="train", show_default=True, help="Dataset split to train on.")
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in --out from its newest checkpoint that verifies (latest.json's, else the newest "
+    "step-* folder whose sha256 match); log.jsonl is appended to.",
+)
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Start over in an --out that holds a run: its checkpoints/, log.jsonl, samples/, tensorboard/, model/ ... "
+    "are first moved into --out/previous-<UTC time>/ (nothing is deleted).",
+)
 @click.option(
     "--precision",
     type=click.Choice(["fp32", "bf16"]),
@@ -551,6 +662,7 @@ def train(
     seed: int | None,
     split: str,
     resume: bool,
+    restart: bool,
     precision: str,
     compile_: bool,
     device: str | None,
@@ -567,9 +679,14 @@ def train(
     """Train ARCHITECTURE on a dataset; ends with a Hub folder OUT/model/ (see `zoo push`, `zoo registry add`).
 
     Under `torchrun --nproc_per_node N -m zoo_core train ...` it trains with DistributedDataParallel.
+
+    An --out that already holds checkpoints is refused unless --resume (continue it) or --restart
+    (move its files aside, then start over) is given: a run is never started over silently.
     """
     if epochs is not None and steps is not None:
         raise click.UsageError("--epochs and --steps exclude each other; give one of them.")
+    if resume and restart:
+        raise click.UsageError("--resume and --restart exclude each other; give one of them.")
     from .training import TrainConfig, Trainer
 
     config = TrainConfig(
@@ -585,6 +702,7 @@ def train(
         seed=seed,
         split=split,
         resume=resume,
+        restart=restart,
         precision=precision,
         compile=compile_,
         device=device,
@@ -670,7 +788,7 @@ def _models(names: tuple[str, ...]):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cache_ls(as_json: bool) -> None:
     """List models whose weights are in the cache."""
-    from ._hub import cache_dir, cached_weights, zoo_cache_dir
+    from ._hub import cache_dir, cached_weights, partial_downloads, zoo_cache_dir
 
     rows = []
     for model in _models(()):
@@ -682,34 +800,67 @@ def cache_ls(as_json: bool) -> None:
         return
     click.echo(f"Cache: {cache_dir()}")
     click.echo(f"Downloads from URLs: {zoo_cache_dir() / 'urls'}")
+    partial = [part.stat().st_size for part, _ in partial_downloads() if part.exists()]
+    if partial:
+        click.echo(
+            f"Partial downloads: {len(partial)} ({sum(partial) / 1e6:.1f} MB); the next load resumes its own, "
+            "`zoo cache prune` removes them."
+        )
     if not rows:
         click.echo("No model weights are cached.")
         return
     _table([[r["name"], f"{r['size'] / 1e6:.1f} MB", r["path"]] for r in rows], ["NAME", "SIZE", "PATH"])
 
 
+@cache.command("prune")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
+def cache_prune(dry_run: bool) -> None:
+    """Remove leftovers: interrupted downloads (.incomplete, .part), unused lock files, broken links."""
+    from ._hub import prune_cache
+
+    removed, busy = prune_cache(dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for path, kind, size in removed:
+        click.echo(f"{verb} {kind}: {path}" + (f" ({size / 1e6:.1f} MB)" if size else ""))
+    for path in busy:
+        click.echo(f"kept partial download (a running zoo is downloading it): {path}")
+    if not removed:
+        click.echo("Nothing to prune.")
+        return
+    total = sum(size for _, _, size in removed)
+    click.echo(f"{verb.capitalize()} {len(removed)} file(s), {total / 1e6:.1f} MB.")
+
+
 @cache.command("verify")
 @click.argument("names", nargs=-1)
 def cache_verify(names: tuple[str, ...]) -> None:
-    """Re-check cached weights against the registry's sha256; bad files are deleted."""
-    from ._hub import cached_weights, expected_sha256, forget_verified, verify_file
+    """Re-hash cached weights and the safetensors converted from them; files that fail are deleted."""
+    from ._hub import cached_weights, check_converted, expected_sha256, forget_verified, verify_file
 
-    forget_verified()
+    forget_verified()  # every file is read again; the record of verified files is rebuilt from these hashes
     bad, checked = 0, 0
     for model in _models(names):
-        path = cached_weights(model)
-        if path is None:
-            continue
-        checked += 1
         try:
-            expected = expected_sha256(model)
-            if expected is None:
-                continue  # unpinned upstream weights that were never loaded: nothing to check against
-            verify_file(path, expected, model.name, discard=True)
-            click.echo(f"ok   {model.name}")
+            path, expected = cached_weights(model), expected_sha256(model)
+            if path is not None and expected is not None:  # unpinned upstream weights never loaded: nothing to check
+                checked += 1
+                verify_file(path, expected, model.name, discard=True, rehash=True)
+                click.echo(f"ok   {model.name}")
         except ZooError as exc:
             bad += 1
             click.echo(f"BAD  {exc}")
+        try:
+            converted = check_converted(model)
+        except ZooError as exc:
+            converted = (None, str(exc))
+        if converted is not None:
+            checked += 1
+            target, problem = converted
+            if problem is None:
+                click.echo(f"ok   {model.name} (converted: {target})")
+            else:
+                bad += 1
+                click.echo(f"BAD  {problem}")
     if bad:
         raise ZooError(f"{bad} of {checked} cached file(s) failed verification and were deleted.")
     click.echo(f"{checked} cached file(s) verified.")
@@ -771,8 +922,12 @@ def hub_serve(folder: str, port: int, host: str) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    if hasattr(signal, "SIGHUP"):  # the terminal closed
+        signal.signal(signal.SIGHUP, stop)
     try:
         server.start()
+        for skipped in server.skipped:
+            click.echo(f"Warning: not serving {skipped}.", err=True)
         for repo_id, revision in server.revisions.items():
             click.echo(f"serving {repo_id} @ {revision}")
         click.echo(f"export HF_ENDPOINT={server.endpoint}", err=False)
@@ -795,8 +950,11 @@ def hub_revisions(folder: str, as_json: bool) -> None:
 
     from .hub_server import build_mirror
 
+    skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="zoo-rev-") as tmp:
-        revisions = build_mirror(folder, tmp)
+        revisions = build_mirror(folder, tmp, skipped)
+    for link in skipped:
+        click.echo(f"Warning: not serving {link}.", err=True)
     if as_json:
         _json(revisions)
         return
@@ -804,20 +962,55 @@ def hub_revisions(folder: str, as_json: bool) -> None:
         click.echo(f"{repo_id} {revision}")
 
 
-def _add_plugin_commands() -> None:
-    pm = get_plugin_manager()
-    for impl in pm.hook.register_commands.get_hookimpls():
-        try:
-            impl.function(cli=cli)
-        except Exception as exc:  # a broken plugin must not break the CLI
-            from ._plugins import mark_failed
+_BUILTIN_COMMANDS: dict[str, click.Command] = {}
+_ADDED_HOOKS: list[Any] = []  # register_commands implementations already run (main() may run twice in a process)
 
-            mark_failed(impl.plugin_name, f"register_commands: {type(exc).__name__}: {exc}")
+
+def _add_plugin_commands() -> None:
+    """Add the plugins' commands: each plugin fills a group of its own, then its commands are merged in.
+
+    A name that is taken (a built-in command, or another plugin's) is reported and skipped; the
+    built-in commands are put back should a plugin have replaced one at import.
+    """
+    from ._plugins import captured_stdout, describe_exception, mark_failed, report_problem
+
+    if not _BUILTIN_COMMANDS:
+        _BUILTIN_COMMANDS.update(cli.commands)
+    pm = get_plugin_manager()
+    for name, command in _BUILTIN_COMMANDS.items():
+        if cli.commands.get(name) is not command:
+            click.echo(
+                f"Warning: a plugin replaced the built-in command {name!r} at import; zoo keeps its own.", err=True
+            )
+            cli.commands[name] = command
+    for impl in pm.hook.register_commands.get_hookimpls():
+        if impl.function in _ADDED_HOOKS:  # equal bound methods: the same plugin object
+            continue
+        _ADDED_HOOKS.append(impl.function)
+        staging = ZooGroup(name=cli.name)
+        try:
+            with captured_stdout(impl.plugin_name, "in register_commands"):
+                impl.function(cli=staging)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a broken plugin must not break the CLI (SystemExit included)
+            mark_failed(impl.plugin_name, f"register_commands failed, no command added: {describe_exception(exc)}")
+            continue
+        for name, command in staging.commands.items():
+            if name in cli.commands:
+                owner = "zoo (a built-in command)" if name in _BUILTIN_COMMANDS else "another plugin"
+                report_problem(impl.plugin_name, f"its command {name!r} is already taken by {owner}; skipped")
+                continue
+            cli.add_command(command, name)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``zoo`` console script."""
-    _add_plugin_commands()
+    try:
+        _add_plugin_commands()
+    except KeyboardInterrupt:  # Ctrl-C (or a plugin raising KeyboardInterrupt) while plugins load
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
     cli.main(args=argv, prog_name="zoo")
 
 

@@ -16,34 +16,133 @@ from pathlib import Path
 from typing import Any
 
 from ._catalog import get_catalog
-from ._errors import ZooError
+from ._errors import ZooError, foreign_reason
 from .specs import Converter, resolve_target
 
 __all__ = ["convert_checkpoint", "convert_state", "converter_spec", "read_checkpoint"]
 
 
+_PICKLE_SCAN_LIMIT = 64 << 20  # bytes of a pickle scanned for the global it refused
+
+
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The contents of a foreign checkpoint, without running any code from it."""
-    import pickle
+    """The contents of a foreign checkpoint, without running any code from it.
 
-    import torch
-
+    Every way a file can fail to be a checkpoint (not a pickle, an HTML page, cut short, a pickle
+    that would import and call code) raises ``ZooError`` in one sentence: this is the one place
+    where zoo opens a pickle, through ``torch.load(weights_only=True)``.
+    """
     path = Path(path)
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        return load_file(path)
+        try:
+            return load_file(path)
+        except Exception as exc:  # SafetensorError, OSError ...: whatever it is, the file is unusable
+            raise ZooError(
+                f"{path} is not a readable safetensors file ({foreign_reason(exc)}); "
+                "check that it is the file its authors published, or download it again."
+            ) from None
+    import pickle
+    import warnings
+
+    import torch
+
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "GLOBAL" not in str(exc):  # torch names the class or function it refused to import
-            raise ZooError(f"{path} is not a readable PyTorch checkpoint ({exc}); download it again.") from exc
+        with warnings.catch_warnings():  # torch warns about pickle protocols on stderr: one sentence is enough
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError, RuntimeError (zip), EOFError, KeyError, ValueError, OSError ...
+        refused = _refused_global(path, exc) if isinstance(exc, pickle.UnpicklingError) else None
+        if refused:
+            raise ZooError(
+                f"{path} was refused: unpickling it would run code (it imports and calls {refused}), and zoo never "
+                "runs code from a checkpoint; ask its authors for a plain state dict of tensors or safetensors."
+            ) from None
         raise ZooError(
-            f"{path} holds more than tensors (unpickling it would run code), so zoo will not open it; "
-            "ask its authors for a plain state dict or safetensors."
-        ) from exc
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise ZooError(f"{path} is not a readable PyTorch checkpoint ({exc}); download it again.") from exc
+            f"{path} is not a readable PyTorch checkpoint ({_not_a_checkpoint(path, exc)}); "
+            "check that it is the file its authors published, or download it again."
+        ) from None
+
+
+def _not_a_checkpoint(path: Path, exc: BaseException) -> str:
+    """Why ``torch.load`` failed, in words: text (an HTML page?) or other bytes, else what torch said."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return foreign_reason(exc)
+    if head[:1] == b"\x80" or head[:2] == b"PK":  # a pickle, or a zip as torch.save writes
+        return foreign_reason(exc)
+    if not head:
+        return "the file is empty"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "its bytes are neither a torch.save archive nor a pickle"
+    if "<html" in text.lower() or "<!doctype" in text.lower():
+        return "it is an HTML page, not a torch.save archive or a pickle"
+    return "it is text, not a torch.save archive or a pickle"
+
+
+def _refused_global(path: Path, exc: BaseException) -> str | None:
+    """The global (``module.name``) that a refused pickle asks for, found without executing it: named by torch,
+    or read off the pickle's GLOBAL / STACK_GLOBAL opcodes (torch refuses some protocols before reaching one)."""
+    import re
+
+    named = re.search(r"GLOBAL ([\w.]+)", str(exc))
+    if named:
+        return named.group(1)
+    try:
+        data = _pickle_bytes(path)
+    except Exception:  # a file that cannot even be scanned: no global to name
+        return None
+    return _first_unsafe_global(data)
+
+
+def _pickle_bytes(path: Path) -> bytes:
+    """The pickle of a checkpoint: ``*/data.pkl`` of a torch.save zip, else the file itself (both capped)."""
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith("data.pkl"):
+                    with archive.open(info) as handle:
+                        return handle.read(_PICKLE_SCAN_LIMIT)
+        return b""
+    with open(path, "rb") as handle:
+        return handle.read(_PICKLE_SCAN_LIMIT)
+
+
+def _first_unsafe_global(data: bytes) -> str | None:
+    """The first global a pickle imports that ``torch.load(weights_only=True)`` does not allow (nothing runs)."""
+    import io
+    import pickletools
+
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+
+        allowed = set(_get_allowed_globals())
+    except Exception:  # a private API: without it, any global outside torch counts
+        allowed = set()
+    strings: list[str] = []
+    try:
+        for opcode, arg, _ in pickletools.genops(io.BytesIO(data)):
+            if opcode.name == "GLOBAL" and isinstance(arg, str):
+                module, _, name = arg.partition(" ")
+            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                module, name = strings[-2], strings[-1]
+            else:
+                if isinstance(arg, str):
+                    strings.append(arg)
+                continue
+            full = f"{module}.{name}"
+            if not (full in allowed if allowed else module.split(".")[0] == "torch"):
+                return full
+    except Exception:  # malformed before any refused global
+        return None
+    return None
 
 
 def converter_spec(name: str, *, needed_by: str = "") -> Converter:
@@ -60,8 +159,26 @@ def converter_spec(name: str, *, needed_by: str = "") -> Converter:
 
 
 def convert_state(spec: Converter, checkpoint: str | os.PathLike[str], config: dict[str, Any]) -> dict[str, Any]:
-    """Read a foreign checkpoint (no code runs) and map it onto the architecture's keys."""
-    return resolve_target(spec.convert)(read_checkpoint(checkpoint), config)
+    """Read a foreign checkpoint (no code runs) and map it onto the architecture's keys.
+
+    Whatever the file holds, a failure is a ``ZooError``: a converter meeting a layout it does not
+    expect (a missing key, a tensor of another rank ...) says that the file is not one it converts.
+    """
+    import torch
+
+    contents = read_checkpoint(checkpoint)
+    try:
+        state = resolve_target(spec.convert)(contents, config)
+    except ZooError:
+        raise
+    except Exception as exc:  # a converter reading a layout it does not expect
+        raise ZooError(
+            f"{checkpoint} is not a checkpoint the converter {spec.name!r} can read ({type(exc).__name__}: "
+            f"{foreign_reason(exc)}); convert the file it is written for ({spec.source or spec.description})."
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ZooError(f"The converter {spec.name!r} did not return a state dict of tensors; its plugin has a bug.")
+    return state
 
 
 def convert_checkpoint(
@@ -75,8 +192,11 @@ def convert_checkpoint(
 
     spec = converter_spec(converter)
     config = {**spec.options.get("config", {}), **(config or {})}
+    cls = model_class(spec.architecture)
+    # --config values are checked (types, ranges) before the converter or torch sees them
+    config = cls.config_class.from_dict(config, f"architecture {spec.architecture!r}").to_dict()
     state = convert_state(spec, checkpoint, config)
-    model = model_class(spec.architecture).from_weights(config, state)
+    model = cls.from_weights(config, state)
     card = (
         f"# {spec.architecture}\n\nConverted by zoo from `{Path(checkpoint).name}` "
         f"({spec.source or 'a foreign checkpoint'}) with the converter `{converter}`.\n"

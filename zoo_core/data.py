@@ -30,7 +30,14 @@ from torch.utils.data import Dataset
 
 from ._errors import ZooError
 
-__all__ = ["ImageDataset", "RandomItemsDataset", "TensorImageDataset", "item_seed", "load_dataset"]
+__all__ = [
+    "ImageDataset",
+    "RandomItemsDataset",
+    "TensorImageDataset",
+    "check_dataset_options",
+    "item_seed",
+    "load_dataset",
+]
 
 
 class ImageDataset(Dataset):
@@ -116,6 +123,31 @@ class TensorImageDataset(ImageDataset):
         return self.images.float().div_(255.0)
 
 
+#: the range of a dataset option named ``size`` or ``*_size`` (pixels), unless its loader checks a tighter one
+IMAGE_SIZE_RANGE: tuple[int, int] = (1, 4096)
+
+
+def check_dataset_options(name: str, loader: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` checked against the loader's parameters: known names, their types, sizes in pixels in range.
+
+    A loader that passes ``**options`` on to the dataset class it returns (``-> PhotoDataset``)
+    takes that class's parameters too.
+
+    Example:
+        >>> check_dataset_options("digits", lambda split="train", size=8: None, {"size": -3})
+        Traceback (most recent call last):
+        zoo_core._errors.ZooError: Option 'size' of dataset 'digits' must be from 1 to 4096, not -3.
+    """
+    from ._config import check_call_options
+
+    def ranges(key: str) -> tuple[int, int] | None:
+        return IMAGE_SIZE_RANGE if key == "size" or key.endswith("_size") else None
+
+    return check_call_options(
+        f"dataset {name!r}", loader, options, skip=("self", "split"), ranges=ranges, unknown=f"Dataset {name!r}"
+    )
+
+
 def load_dataset(name: str, split: str = "train", **options: Any) -> ImageDataset:
     """Load a registered dataset by name (``zoo datasets`` lists them); ``options`` go to its loader.
 
@@ -137,8 +169,10 @@ def load_dataset(name: str, split: str = "train", **options: Any) -> ImageDatase
     spec = get_catalog().dataset(name)
     if split not in spec.splits:
         raise ZooError(f"Dataset {name!r} has no split {split!r}; its splits are {', '.join(spec.splits)}.")
+    loader = resolve_target(spec.load)
+    options = check_dataset_options(name, loader, options)
     try:
-        return resolve_target(spec.load)(split=split, **options)
+        return loader(split=split, **options)
     except TypeError as exc:
         # A misspelt option reads as one sentence, not as a traceback through the loader.
         unknown = re.search(r"unexpected keyword argument '(\w+)'", str(exc))

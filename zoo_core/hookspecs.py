@@ -5,6 +5,11 @@ hooks with ``@zoo_core.hookimpl``. Each hook receives a ``register`` callable (o
 group) and registers descriptions, never built objects, so that discovering plugins stays
 cheap: nothing here may import torch.
 
+A plugin cannot take zoo down (see ``zoo_core._plugins``): an error at import or in a hook, a hook
+name that is not one of these, output printed to stdout, or a name that is already taken (a model,
+architecture, dataset, metric, converter or command; built-in commands can never be replaced) is
+reported once on stderr and by ``zoo plugins``, and only that part of the plugin is skipped.
+
 Example (``pyproject.toml`` of a plugin)::
 
     [project.entry-points.zoo]
@@ -46,4 +51,7 @@ def register_converters(register):
 
 @hookspec
 def register_commands(cli):
-    """Add click commands to the ``zoo`` command group."""
+    """Add click commands to ``cli``, a click group of the plugin's own merged into ``zoo``.
+
+    A command whose name is taken (a built-in such as ``list``, or another plugin's) is skipped.
+    """

@@ -5,6 +5,11 @@ author and date, so the same files always give the same revision: the registry p
 olah (``pip install 'zoo-core[hub]'``) then serves those repositories offline, and
 ``huggingface_hub`` talks to it through ``HF_ENDPOINT``.
 
+Files stay where they belong: a symbolic link whose target lies outside its repository folder is never
+copied into the repository (it is skipped, and named in ``HubServer.skipped``). olah runs in a process
+group of its own and, on Linux, dies with its parent (``PR_SET_PDEATHSIG``), so even a ``zoo hub serve``
+killed with SIGKILL leaves no server behind.
+
 Example:
     >>> with HubServer("hub") as hub:
     ...     os.environ["HF_ENDPOINT"] = hub.endpoint
@@ -13,16 +18,20 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from ._errors import ZooError
@@ -64,25 +73,83 @@ allow = true
 """
 
 
-def find_repos(folder: str | os.PathLike[str]) -> dict[str, Path]:
-    """The model repositories of a Hub-layout folder: ``{"org/name": path}``."""
+def find_repos(folder: str | os.PathLike[str], skipped: list[str] | None = None) -> dict[str, Path]:
+    """The model repositories of a Hub-layout folder: ``{"org/name": path}``.
+
+    An org or repository folder that is a symbolic link to outside ``folder`` is left out (and
+    described in ``skipped``).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise ZooError(f"{folder} is not a folder; give a folder that holds org/name/ model folders.")
+    root = Path(os.path.realpath(folder))
+
+    def inside(path: Path) -> bool:
+        target = Path(os.path.realpath(path))
+        if _inside(target, root):
+            return True
+        if skipped is not None:
+            skipped.append(f"{path} (a symbolic link to {target}, outside {root})")
+        return False
+
     repos = {
         f"{org.name}/{repo.name}": repo
         for org in sorted(folder.iterdir())
-        if org.is_dir() and not org.name.startswith(".")
+        if org.is_dir() and not org.name.startswith(".") and inside(org)
         for repo in sorted(org.iterdir())
-        if repo.is_dir() and any(p.is_file() for p in repo.iterdir())
+        if repo.is_dir() and inside(repo) and any(p.is_file() for p in repo.iterdir())
     }
     if not repos:
         raise ZooError(f"{folder} holds no model repositories; expected folders like {folder}/org/name/config.json.")
     return repos
 
 
-def _files(repo: Path) -> list[Path]:
-    return sorted(p for p in repo.rglob("*") if p.is_file() and ".git" not in p.relative_to(repo).parts)
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _files(repo: Path, skipped: list[str] | None = None) -> list[Path]:
+    """The files of the repository folder ``repo`` to publish, following only links that stay inside it.
+
+    A link that points outside ``repo`` (so the same folder gives the same revision whether it is served
+    within a Hub folder or pinned alone by ``repo_revision``), a broken link, or anything that is not a
+    regular file is skipped and described in ``skipped``.
+    """
+    root_real = Path(os.path.realpath(repo))
+    files: list[Path] = []
+    visited: set[str] = set()
+
+    def skip(path: Path, why: str) -> None:
+        if skipped is not None:
+            skipped.append(f"{path} ({why})")
+
+    for dirpath, dirnames, filenames in os.walk(repo, followlinks=True):
+        real_dir = os.path.realpath(dirpath)
+        if real_dir in visited:  # a link back to a folder already walked
+            dirnames[:] = []
+            continue
+        visited.add(real_dir)
+        kept = []
+        for name in sorted(dirnames):
+            path = Path(dirpath) / name
+            if name == ".git":
+                continue
+            target = Path(os.path.realpath(path))
+            if path.is_symlink() and not _inside(target, root_real):
+                skip(path, f"a symbolic link to {target}, outside {root_real}")
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in filenames:
+            path = Path(dirpath) / name
+            target = Path(os.path.realpath(path))
+            if not _inside(target, root_real):
+                skip(path, f"a symbolic link to {target}, outside {root_real}")
+            elif not target.is_file():
+                skip(path, "not a regular file (a broken link, a pipe or a device)")
+            else:
+                files.append(path)
+    return sorted(files)
 
 
 def _check_servable(repo_id: str, path: Path, relative: Path) -> None:
@@ -108,11 +175,11 @@ def _git(args: list[str], cwd: Path) -> str:
     return done.stdout.strip()
 
 
-def _commit_repo(repo_id: str, source: Path, destination: Path) -> str:
+def _commit_repo(repo_id: str, source: Path, destination: Path, skipped: list[str] | None = None) -> str:
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    for path in _files(source):
+    for path in _files(source, skipped):
         _check_servable(repo_id, path, path.relative_to(source))
         target = destination / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,16 +190,43 @@ def _commit_repo(repo_id: str, source: Path, destination: Path) -> str:
     return _git(["rev-parse", "HEAD"], destination)
 
 
-def build_mirror(folder: str | os.PathLike[str], workdir: str | os.PathLike[str]) -> dict[str, str]:
-    """Turn each model folder into a git repository under ``workdir/mirrors/models``; return revisions."""
+def build_mirror(
+    folder: str | os.PathLike[str], workdir: str | os.PathLike[str], skipped: list[str] | None = None
+) -> dict[str, str]:
+    """Turn each model folder into a git repository under ``workdir/mirrors/models``; return revisions.
+
+    Symbolic links that point outside their repository are left out; ``skipped`` (if given) receives each.
+    """
     mirrors = Path(workdir) / "mirrors" / "models"
-    return {repo_id: _commit_repo(repo_id, path, mirrors / repo_id) for repo_id, path in find_repos(folder).items()}
+    return {
+        repo_id: _commit_repo(repo_id, path, mirrors / repo_id, skipped)
+        for repo_id, path in find_repos(folder, skipped).items()
+    }
 
 
 def repo_revision(model_folder: str | os.PathLike[str], repo_id: str = "zoo/model") -> str:
     """The revision ``zoo hub serve`` gives a model folder (to pin it in the registry)."""
     with tempfile.TemporaryDirectory(prefix="zoo-rev-") as tmp:
         return _commit_repo(repo_id, Path(model_folder), Path(tmp) / "repo")
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGKILL when this process dies (Linux), else ``None``."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None  # the signal follows the thread that started the child: only the main thread lives long
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # loaded here: the child only calls it
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -160,6 +254,7 @@ class HubServer:
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="zoo-hub-")
         self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
         self.revisions: dict[str, str] = {}
+        self.skipped: list[str] = []  # symbolic links outside the folder, left out of the repositories
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -172,7 +267,8 @@ class HubServer:
 
     def start(self, timeout: float = 60.0) -> HubServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.revisions = build_mirror(self.folder, self.workdir)
+        self.skipped = []
+        self.revisions = build_mirror(self.folder, self.workdir, self.skipped)
         config = self.workdir / "olah.toml"
         config.write_text(_OLAH_CONFIG.format(host=self.host, port=self.port, workdir=self.workdir.as_posix()))
         with open(self.log_path, "wb") as log:
@@ -182,6 +278,8 @@ class HubServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: stop() ends olah and whatever it started
+                preexec_fn=_die_with_parent(),  # and it dies with us, even when we are killed with SIGKILL
             )
         self._wait_ready(timeout)
         return self
@@ -206,16 +304,30 @@ class HubServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal_group(signal.SIGKILL)
                 self.process.wait()
+        if self.process is not None:
+            self._signal_group(signal.SIGKILL)  # anything olah started and left behind
         self.process = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def _signal_group(self, signum: int) -> None:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, signum)  # start_new_session: the group id is olah's pid
+        except (ProcessLookupError, PermissionError):
+            pass
+        except AttributeError:  # no process groups (Windows)
+            if signum == signal.SIGTERM:
+                self.process.terminate()
+            else:
+                self.process.kill()
 
     def __enter__(self) -> HubServer:
         return self.start()

@@ -24,8 +24,10 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from ._atomic import atomic_write, atomic_write_text
+from ._config import check_values, describe_value
 from ._errors import ZooError
 
 __all__ = [
@@ -38,8 +40,12 @@ __all__ = [
     "TextToImageGenerator",
     "UnconditionalGenerator",
     "ZooModel",
+    "build_on_meta",
+    "check_device",
     "check_images",
+    "check_model_size",
     "load_weights_into",
+    "max_model_bytes",
     "seeded_generator",
 ]
 
@@ -50,29 +56,171 @@ CARD_NAME = "README.md"
 
 @dataclasses.dataclass
 class ModelConfig:
-    """Base of every architecture's config: a dataclass of JSON values."""
+    """Base of every architecture's config: a dataclass of JSON values, checked against its type hints.
+
+    Every value is checked (``zoo_core._config.check_values``) wherever a config comes from:
+    ``config.json``, ``zoo train --config key=value``, ``zoo.create(arch, **config)`` or the
+    constructor. A field may declare its range, ``field(default=64, metadata={"range": (1, 4096)})``;
+    an ``int`` field that declares none must be from 1 to 2**31 - 1.
+    """
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every value against its field's type and range (ints become floats where a float is due)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        for key, value in check_values(type(self), values, type(self).__name__).items():
+            object.__setattr__(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], owner: str = "") -> ModelConfig:
-        """Build from a dict, failing on keys the architecture does not have."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
+        """Build from a dict (e.g. a ``config.json``), failing in one sentence on an unknown key or a bad value."""
+        config = cls(**check_values(cls, values, owner or cls.__name__))
+        config.validate()  # also when a subclass's __post_init__ does not call ours
+        return config
+
+
+#: environment variable: the most bytes the parameters and buffers of a model zoo builds may take
+MAX_MODEL_BYTES_ENV = "ZOO_MAX_MODEL_BYTES"
+
+
+def max_model_bytes() -> int | None:
+    """The size limit of a new model: ``$ZOO_MAX_MODEL_BYTES`` if set, else the memory available now (None: unknown)."""
+    value = os.environ.get(MAX_MODEL_BYTES_ENV, "").strip()
+    if value:
+        try:
+            limit = int(float(value))
+        except (ValueError, OverflowError):
+            limit = 0
+        if limit < 1:
+            raise ZooError(f"{MAX_MODEL_BYTES_ENV}={value!r} is not a positive number of bytes; e.g. 8000000000.")
+        return limit
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _config_text(config: ModelConfig) -> str:
+    """The values of ``config`` that differ from the defaults, as ``key=value`` (what a message should name)."""
+    default = {}
+    for f in dataclasses.fields(config):
+        if f.default is not dataclasses.MISSING:
+            default[f.name] = f.default
+    changed = [f"{k}={v!r}" for k, v in config.to_dict().items() if k not in default or default[k] != v]
+    return ", ".join(changed) or "the defaults"
+
+
+#: in-place ops that only set values (init functions and tensor methods): a no-op on a meta tensor, which has none
+_VALUE_SETTERS = frozenset(
+    {
+        *("normal_", "uniform_", "zero_", "fill_", "copy_", "random_", "bernoulli_", "exponential_", "log_normal_"),
+        *("cauchy_", "geometric_", "constant_", "ones_", "zeros_", "eye_", "dirac_", "xavier_uniform_"),
+        *("xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_", "sparse_"),
+        *("clamp_", "clamp_min_", "clamp_max_", "mul_", "add_", "sub_", "div_", "erfinv_", "fmod_", "abs_"),
+    }
+)
+
+
+class _SkipInitOnMeta(TorchFunctionMode):
+    """Init on a meta tensor computes nothing, but torch runs its Python reference kernels to say so, and
+    the first of those imports ``torch._dynamo`` (2-4 s of a fresh process): skip value-setting ops on meta
+    tensors, so that building a model to receive its weights costs only the modules' construction."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        target = args[0] if args else kwargs.get("tensor", kwargs.get("self"))
+        if getattr(func, "__name__", "") in _VALUE_SETTERS and isinstance(target, torch.Tensor) and target.is_meta:
+            return target
+        return func(*args, **kwargs)
+
+
+def build_on_meta(model_class: type[ZooModel], config: ModelConfig) -> ZooModel:
+    """``model_class(config)`` on the meta device (no memory, no init), or one sentence when the config cannot build.
+
+    Value-setting ops on meta tensors (``nn.init.*``, ``normal_``, ``copy_`` ...) are skipped; a module
+    whose init computes from its own weights (weight norm's ``g = ||v||``) should skip that when
+    ``weight.is_meta``.
+    """
+    try:
+        with torch.device("meta"), _SkipInitOnMeta():
+            return model_class(config)
+    except (RuntimeError, ValueError, OverflowError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ZooError(
+            f"The config of architecture {model_class.architecture!r} ({_config_text(config)}) does not make a "
+            f"model ({type(exc).__name__}: {first}); give it other sizes."
+        ) from exc
+
+
+def check_model_size(model_class: type[ZooModel], config: ModelConfig) -> int:
+    """The bytes a ``model_class(config)`` would take, counted on the meta device; refuse if over the limit.
+
+    The limit is ``$ZOO_MAX_MODEL_BYTES``, else the memory available now, so an absurd size
+    (``hidden_dim=1000000000``) is refused in one sentence instead of reaching the allocator.
+    """
+    model = build_on_meta(model_class, config)
+    tensors = [*model.parameters(), *model.buffers()]
+    nbytes = sum(t.numel() * t.element_size() for t in tensors)
+    limit = max_model_bytes()
+    if limit is not None and nbytes > limit:
+        where = f"${MAX_MODEL_BYTES_ENV}" if os.environ.get(MAX_MODEL_BYTES_ENV) else "the memory available"
+        raise ZooError(
+            f"A {model_class.architecture!r} model with {_config_text(config)} would take {nbytes / 1e9:,.1f} GB "
+            f"({sum(t.numel() for t in model.parameters()):,} parameters), more than {where} "
+            f"({limit / 1e9:,.1f} GB); make its sizes smaller (or raise {MAX_MODEL_BYTES_ENV})."
+        )
+    return nbytes
+
+
+def check_device(device: str | torch.device | None) -> torch.device:
+    """``device`` as a ``torch.device`` this machine has (``None``: the CPU), or one sentence."""
+    if device is None:
+        return torch.device("cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ZooError(f"Unknown device {device!r}; use e.g. cpu, cuda or cuda:1.") from None
+    if device.type == "cpu":
+        return torch.device("cpu")  # "cpu:0" is the CPU too
+    if device.type == "meta":
+        raise ZooError("The meta device holds no values, so a model cannot run there; use cpu or cuda.")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
             raise ZooError(
-                f"Unknown config key {unknown[0]!r} for {owner or cls.__name__}; "
-                f"valid keys: {', '.join(sorted(known))}."
+                f"This machine has no CUDA GPU that torch can use, so it cannot use {str(device)!r}; use cpu."
             )
-        return cls(**values)
+        if device.index is not None and device.index >= count:
+            raise ZooError(
+                f"There is no {str(device)!r}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}."
+            )
+    elif device.type == "mps":
+        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+            raise ZooError("This machine has no Apple GPU (mps) that torch can use; use cpu.")
+    else:  # xpu, xla, hpu ...: only what this torch says it can use
+        is_available = getattr(getattr(torch, device.type, None), "is_available", None)
+        if not (callable(is_available) and is_available()):
+            raise ZooError(f"torch on this machine cannot use the device {str(device)!r}; use cpu (or cuda).")
+    return device
 
 
 def _device_dtype(device: str | torch.device | None, dtype: str | torch.dtype | None):
-    device = torch.device(device) if device is not None else torch.device("cpu")
+    device = check_device(device)
     if isinstance(dtype, str):
-        if not isinstance(getattr(torch, dtype, None), torch.dtype):
-            raise ZooError(f"Unknown dtype {dtype!r}; use e.g. float32, bfloat16 or float16.")
+        if not isinstance(getattr(torch, dtype, None), torch.dtype) or not getattr(torch, dtype).is_floating_point:
+            raise ZooError(f"Unknown dtype {dtype!r}; use a floating-point one, e.g. float32, bfloat16 or float16.")
         dtype = getattr(torch, dtype)
     return device, dtype
 
@@ -123,7 +271,8 @@ class ZooModel(nn.Module):
             values = {**(config or {}), **overrides}
             config = cls.config_class.from_dict(values, f"architecture {cls.architecture!r}")
         elif overrides:
-            config = dataclasses.replace(config, **overrides)
+            config = cls.config_class.from_dict({**config.to_dict(), **overrides}, f"architecture {cls.architecture!r}")
+        check_model_size(cls, config)  # an absurd size fails here, before any memory is allocated
         return cls(config)
 
     @classmethod
@@ -139,8 +288,7 @@ class ZooModel(nn.Module):
         if not isinstance(config, cls.config_class):
             config = cls.config_class.from_dict(dict(config), f"architecture {cls.architecture!r}")
         device, dtype = _device_dtype(device, dtype)
-        with torch.device("meta"):
-            model = cls(config)
+        model = build_on_meta(cls, config)
         load_weights_into(model, weights, device=device, source=str(weights) if not isinstance(weights, dict) else "")
         if dtype is not None:
             model.to(dtype=dtype)
@@ -206,7 +354,19 @@ class ZooModel(nn.Module):
             config = json.loads(Path(config_path).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ZooError(f"{config_path} is not valid JSON ({exc.msg}); the folder is damaged.") from exc
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ZooError(f"{config_path} is not a JSON text ({type(exc).__name__}); the folder is damaged.") from exc
+        if not isinstance(config, dict):
+            raise ZooError(
+                f"{config_path} must hold a JSON object of config values, not {describe_value(config)}; "
+                "the folder is damaged."
+            )
         architecture = config.pop("architecture", None)
+        if architecture is not None and not isinstance(architecture, str):
+            raise ZooError(
+                f'{config_path} names its architecture with {describe_value(architecture)}; "architecture" is a '
+                'name such as "vae".'
+            )
         model_class = cls
         if not cls.architecture:  # ZooModel itself: find the class from the config
             from ._catalog import get_catalog
@@ -216,7 +376,8 @@ class ZooModel(nn.Module):
             model_class = get_catalog().architecture(architecture).model_class()
         elif architecture and architecture != cls.architecture:
             raise ZooError(f"{config_path} holds a {architecture!r} model, not a {cls.architecture!r} one.")
-        return model_class.from_weights(config, weights_path, device=device, dtype=dtype).eval()
+        model_config = model_class.config_class.from_dict(config, str(config_path))  # a bad value names the file
+        return model_class.from_weights(model_config, weights_path, device=device, dtype=dtype).eval()
 
 
 def load_weights_into(

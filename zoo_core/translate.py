@@ -21,11 +21,24 @@ The command line reads each image, gives the model what it takes, and writes wha
   generator (and ``seed`` is passed to a ``translate`` that takes one, as pix2pix's), so
   test-time dropout gives the same output for the same image and seed whatever else runs, and
   the global generator is left as it was.
-- **Writing.** Every input is checked (readable, big enough, names that do not collide) before
-  the first image is translated, and each output is written atomically (a temporary file
-  renamed into place), so a failure never leaves a half-written file. A folder of inputs shows
-  a progress bar (on a terminal) and keeps its sub-folders under ``-o``; outputs in a folder are
-  PNG files; ``-o FILE.jpg`` with a single input image writes that file, in that format.
+- **Checking.** Before the model is loaded, every input is opened and decoded once (a file that
+  is not an image, is truncated, or has more than ``MAX_IMAGE_PIXELS``, 8192x8192, is refused:
+  a decompression bomb never reaches the decoder) and every output path is checked: names do
+  not collide, no output is an input (same real path or same inode: symlinks and hard links
+  included; ``-o`` is not an input folder), and each can be written (not under a file, not a
+  folder or device, in a writable folder). ``--in-place`` lifts the input rule: an output may
+  then replace its own input (in a folder run, outputs are PNG files, so that replaces the PNG
+  inputs; the others get a PNG beside them). An ``-o`` folder inside an input folder is not
+  read as input. With the model loaded, sizes are checked against its ``min_size`` and its
+  output against ``MAX_IMAGE_PIXELS``, still before the first image is translated.
+- **Writing.** Each output is written atomically (a temporary file beside it, renamed into
+  place), so a failure, a full disk or Ctrl-C never leaves a half-written or temporary file;
+  the outputs of the images before it stay, complete. A folder of inputs keeps its
+  sub-folders under ``-o``; outputs in a folder are PNG files; ``-o FILE.jpg`` with a single
+  input image writes that file, in that format.
+- **Progress.** On a terminal (stderr a TTY; never when piped), a run of several images shows a
+  tqdm bar with its ETA, and a model whose ``translate`` / ``upscale`` takes ``progress`` shows
+  the tiles of a large image.
 
 Every failure is a ``ZooError`` with one sentence: the CLI prints it and exits with code 1.
 
@@ -45,12 +58,14 @@ import contextlib
 import inspect
 import io
 import os
+import sys
+import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._atomic import atomic_write_bytes
+from ._atomic import check_output_path, same_file, write_output
 from ._errors import ZooError
 
 if TYPE_CHECKING:
@@ -58,11 +73,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIRECTIONS",
+    "MAX_IMAGE_PIXELS",
     "Job",
     "input_channels",
     "match_channels",
     "pad_to_multiple",
     "plan_jobs",
+    "prepare_jobs",
     "read_image",
     "translate_files",
     "translate_images",
@@ -190,11 +207,13 @@ def translate_images(
     verb: str = "translate",
     seed: int | None = 0,
     name: str = "The model",
+    progress: bool = False,
 ) -> torch.Tensor:
     """``model.translate`` (or ``model.upscale``) on images of any size: channels matched, padded, cropped back.
 
     ``x`` is float ``(N, C, H, W)`` or ``(C, H, W)`` in [0, 1]; the result has the same layout,
-    in [0, 1], at the model's scale. See the module docstring for each step.
+    in [0, 1], at the model's scale. See the module docstring for each step. ``progress`` is passed on to a
+    ``translate`` / ``upscale`` that takes it by name (a tiled super-resolution model shows its tiles).
 
     Example:
         >>> translate_images(zoo.load("pix2pix.colorize"), torch.rand(3, 100, 70)).shape
@@ -223,6 +242,8 @@ def translate_images(
     kwargs: dict[str, Any] = {"direction": direction} if direction is not None else {}
     if _takes(function, "seed"):  # a model that seeds its own noise (pix2pix's test-time dropout)
         kwargs["seed"] = seed
+    if progress and _takes_explicitly(function, "progress"):
+        kwargs["progress"] = True
     device = getattr(model, "device", torch.device("cpu"))
     with _seeded(seed, device), torch.inference_mode():
         out = function(padded, **kwargs)
@@ -245,21 +266,35 @@ def _int_attribute(model: Any, key: str, default: int) -> int:
 
 
 # -- files ----------------------------------------------------------------------------------------
+#: the most pixels zoo reads from one image file or writes to one (8192 x 8192): a larger header is a
+#: decompression bomb, or more than a translation holds in memory; shrink or split such an image first
+MAX_IMAGE_PIXELS = 8192 * 8192
+
+
 @dataclass(frozen=True)
 class Job:
-    """One image to translate: where it is read, where its output is written."""
+    """One image to translate: where it is read, where its output is written (``size``: (width, height))."""
 
     source: Path
     target: Path
+    size: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
 
-def _list_folder(folder: Path) -> list[Path]:
+def _inside(path: Path, folder: Path) -> tuple[str, ...] | None:
+    """``path``'s parts relative to ``folder`` when it lies inside it (real paths), else ``None``."""
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(folder))
+    return None if relative == os.pardir or relative.startswith(os.pardir + os.sep) else Path(relative).parts
+
+
+def _list_folder(folder: Path, output: Path) -> list[Path]:
+    skip = _inside(output, folder)  # an -o folder inside the input folder is never read as input
     files = sorted(
         p
         for p in folder.rglob("*")
         if p.is_file()
         and p.suffix.lower() in IMAGE_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and not (skip and p.relative_to(folder).parts[: len(skip)] == skip)
     )
     if not files:
         raise ZooError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}); check the path.")
@@ -276,8 +311,46 @@ def _writable_suffix(path: Path) -> None:
         )
 
 
-def plan_jobs(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str]) -> list[Job]:
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _protect_inputs(jobs: list[Job], in_place: bool) -> list[Job]:
+    """Refuse any output that is an input file (same device and inode: hard links and symlinks included),
+    except, with ``in_place``, a job's own input, which is then replaced where it really lies."""
+    inputs = {_file_key(job.source): job.source for job in jobs}
+    checked = []
+    for job in jobs:
+        key = _file_key(job.target)
+        victim = inputs.get(key) if key is not None else None
+        if victim is None:
+            checked.append(job)
+        elif key == _file_key(job.source) and in_place:
+            checked.append(Job(job.source, Path(os.path.realpath(job.target)), job.size))
+        elif key == _file_key(job.source):
+            raise ZooError(
+                f"{job.target} is the input {job.source}: writing it would destroy the input; choose another -o, "
+                "or pass --in-place to replace each input with its output."
+            )
+        else:
+            raise ZooError(
+                f"{job.target} would be overwritten by the output of {job.source}, but it is the input {victim}; "
+                "choose another -o."
+            )
+    return checked
+
+
+def plan_jobs(
+    inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *, in_place: bool = False
+) -> list[Job]:
     """Where each input image's output goes (see the module docstring); fails before anything is written.
+
+    No output may be an input (same real path or inode) unless ``in_place`` lets each output replace its
+    own input; every output path must be writable (not under a file, not a folder or device).
 
     Example:
         >>> plan_jobs(["photos/"], "out")[0]
@@ -287,11 +360,11 @@ def plan_jobs(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLik
         raise ZooError("Give at least one image or folder to translate.")
     output = Path(output)
     sources: list[tuple[Path, Path]] = []  # (file, path relative to the output folder)
-    folders = False
+    folders: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            folders = True
-            sources += [(f, f.relative_to(item).with_suffix(".png")) for f in _list_folder(item)]
+            folders.append(item)
+            sources += [(f, f.relative_to(item).with_suffix(".png")) for f in _list_folder(item, output)]
         elif item.is_file():
             sources.append((item, Path(item.name).with_suffix(".png")))
         else:
@@ -299,18 +372,30 @@ def plan_jobs(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLik
     to_file = not folders and len(sources) == 1 and output.suffix.lower() in IMAGE_SUFFIXES and not output.is_dir()
     if to_file:
         _writable_suffix(output)
-        return [Job(sources[0][0], output)]
-    if output.is_file() or (output.suffix.lower() in IMAGE_SUFFIXES and not output.exists()):
-        raise ZooError(f"{output} names a file, but there are {len(sources)} images to write; give a folder with -o.")
-    jobs, seen = [], {}
-    for source, relative in sources:
-        target = output / relative
-        if target in seen:
-            raise ZooError(
-                f"{seen[target]} and {source} would both be written to {target}; translate them in separate runs."
-            )
-        seen[target] = source
-        jobs.append(Job(source, target))
+        jobs = [Job(sources[0][0], output)]
+    else:
+        if output.is_file() or (output.suffix.lower() in IMAGE_SUFFIXES and not output.exists()):
+            count = "is 1 image" if len(sources) == 1 else f"are {len(sources)} images"
+            raise ZooError(f"{output} names a file, but there {count} to write; give a folder with -o.")
+        for folder in folders:
+            if not in_place and (same_file(output, folder) or _inside(output, folder) == ()):
+                raise ZooError(
+                    f"-o {output} is the input folder {folder}: the outputs would overwrite or mix with its images; "
+                    "choose another folder, or pass --in-place to write there."
+                )
+        jobs, seen = [], {}
+        for source, relative in sources:
+            target = output / relative
+            key = os.path.realpath(target)
+            if key in seen:
+                raise ZooError(
+                    f"{seen[key]} and {source} would both be written to {target}; translate them in separate runs."
+                )
+            seen[key] = source
+            jobs.append(Job(source, target))
+    jobs = _protect_inputs(jobs, in_place)
+    for job in jobs:
+        check_output_path(job.target, "-o")  # under no file, not a folder or device, in a writable folder
     return jobs
 
 
@@ -324,20 +409,56 @@ def _open_error(path: Path, exc: BaseException) -> ZooError:
     return ZooError(f"{path} is not an image that can be read ({reason}); remove or replace it.")
 
 
-def _probe(path: Path, smallest: int, name: str) -> None:
-    """Check what the header says (format, size) without decoding the pixels."""
-    from PIL import Image, UnidentifiedImageError
+def _too_large(path: Path, size: tuple[int, int] | None) -> ZooError:
+    what = f"is {size[1]}x{size[0]} pixels" if size else "declares more pixels than PIL opens"
+    return ZooError(
+        f"{path} {what}, more than the {MAX_IMAGE_PIXELS:,} (8192x8192) zoo reads (a decompression bomb, "
+        "or too large to translate in memory); shrink or split it first."
+    )
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Any]:
+    """``Image.open(path)``, refusing more than ``MAX_IMAGE_PIXELS`` before the pixels are decoded; every
+    failure to open or decode is one sentence (PIL raises many kinds of exception on damaged files)."""
+    from PIL import Image
 
     try:
-        with Image.open(path) as image:
-            w, h = image.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise _open_error(path, exc) from exc
-    if min(w, h) < smallest:
-        raise ZooError(
-            f"{path} is {h}x{w} pixels, smaller than the {smallest}x{smallest} that {name} takes; "
-            "a smaller image holds too little to translate."
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.size[0] * image.size[1] > MAX_IMAGE_PIXELS:
+                    raise _too_large(path, image.size)
+                yield image
+    except ZooError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large(path, None) from None
+    except Exception as exc:  # UnidentifiedImageError, OSError (truncated), ValueError, SyntaxError, struct.error ...
+        raise _open_error(path, exc) from None
+
+
+def _probe(path: Path) -> tuple[int, int]:
+    """(width, height) of a readable image: the header checked against ``MAX_IMAGE_PIXELS``, then the whole
+    file decoded (a JPEG at 1/8 scale, which still reads every byte), so a truncated file fails here."""
+    with _opened(path) as image:
+        size = image.size
+        image.draft(image.mode, (1, 1))
+        image.load()
+    return size
+
+
+def prepare_jobs(
+    inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *, in_place: bool = False
+) -> list[Job]:
+    """``plan_jobs``, then every input image opened and decoded once (unreadable, truncated or too large
+    fails here, before a model is loaded); each job carries its image's size.
+
+    Example:
+        >>> prepare_jobs(["photos/"], "out")[0].size
+        (451, 300)
+    """
+    return [Job(job.source, job.target, _probe(job.source)) for job in plan_jobs(inputs, output, in_place=in_place)]
 
 
 def _check_file_channels(channels: int | None) -> None:
@@ -353,7 +474,7 @@ def read_image(path: str | os.PathLike[str], channels: int | None) -> torch.Tens
 
     Fully decoded (a truncated file fails here) and turned upright by its EXIF orientation;
     16-bit grey is scaled, not clipped; an alpha channel is dropped when every pixel is opaque
-    and refused otherwise.
+    and refused otherwise; more than ``MAX_IMAGE_PIXELS`` is refused before decoding.
 
     Example:
         >>> read_image("chelsea.png", 1).shape
@@ -361,47 +482,67 @@ def read_image(path: str | os.PathLike[str], channels: int | None) -> torch.Tens
     """
     import numpy as np
     import torch
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import ImageOps
 
     path = Path(path)
     _check_file_channels(channels)
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = ImageOps.exif_transpose(opened)  # a photo as viewers show it (camera orientation applied)
-            if image.mode == "P" and "transparency" in image.info:
-                image = image.convert("RGBA")
-            if "A" in image.getbands():
-                alpha = image.getchannel("A")
-                if alpha.getextrema()[0] < 255:
-                    raise ZooError(
-                        f"{path} has transparent pixels (an alpha channel); the model takes "
-                        f"{'grey' if channels == 1 else 'RGB'} images: flatten it onto a background first."
-                    )
-            if image.mode.startswith("I;16"):
-                array = np.asarray(image, dtype=np.float32) / 65535.0
-                grey = torch.from_numpy(array.copy())[None]
-                return grey.expand(3, -1, -1).contiguous() if channels == 3 else grey
-            grey_source = image.mode in ("1", "L", "LA", "I", "F")
-            mode = "L" if channels == 1 or (channels is None and grey_source) else "RGB"
-            array = np.asarray(image.convert(mode))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise _open_error(path, exc) from exc
+    with _opened(path) as opened:
+        opened.load()
+        image = ImageOps.exif_transpose(opened)  # a photo as viewers show it (camera orientation applied)
+        if image.mode == "P" and "transparency" in image.info:
+            image = image.convert("RGBA")
+        if "A" in image.getbands():
+            alpha = image.getchannel("A")
+            if alpha.getextrema()[0] < 255:
+                raise ZooError(
+                    f"{path} has transparent pixels (an alpha channel); the model takes "
+                    f"{'grey' if channels == 1 else 'RGB'} images: flatten it onto a background first."
+                )
+        if image.mode.startswith("I;16"):
+            array = np.asarray(image, dtype=np.float32) / 65535.0
+            grey = torch.from_numpy(array.copy())[None]
+            return grey.expand(3, -1, -1).contiguous() if channels == 3 else grey
+        grey_source = image.mode in ("1", "L", "LA", "I", "F")
+        mode = "L" if channels == 1 or (channels is None and grey_source) else "RGB"
+        array = np.asarray(image.convert(mode))
     tensor = torch.from_numpy(array.copy())
     tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
     return tensor.float().div_(255.0)
 
 
 def _encode(image: torch.Tensor, target: Path) -> bytes:
+    """``image`` (``(C, H, W)`` in [0, 1]) in the format of ``target``'s suffix; converted to 8 bits in bands
+    of rows, so a large image never holds a second float copy of itself."""
     import torch
     from PIL import Image
 
-    pixels = (image.detach().float().cpu().clamp(0, 1) * 255.0 + 0.5).to(torch.uint8)
-    array = pixels.permute(1, 2, 0).numpy()
-    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    channels, height, width = image.shape
+    pixels = torch.empty((height, width, channels), dtype=torch.uint8)
+    for top in range(0, height, 256):
+        band = image[:, top : top + 256].detach().cpu().float().clamp(0, 1).mul_(255.0).add_(0.5)
+        pixels[top : top + 256] = band.permute(1, 2, 0)  # copy_ truncates to uint8, as .to(torch.uint8)
+    array = pixels.numpy()
+    picture = Image.fromarray(array[:, :, 0] if channels == 1 else array)
     buffer = io.BytesIO()
     picture.save(buffer, format=Image.registered_extensions()[target.suffix.lower()])
     return buffer.getvalue()
+
+
+def _new_folders(jobs: Sequence[Job]) -> list[Path]:
+    """The folders a run will create for its outputs, deepest first."""
+    missing: set[Path] = set()
+    for parent in {job.target.parent for job in jobs}:
+        while not parent.exists() and parent not in missing and parent != parent.parent:
+            missing.add(parent)
+            parent = parent.parent
+    return sorted(missing, key=lambda p: len(p.parts), reverse=True)
+
+
+def _takes_explicitly(function: Any, keyword: str) -> bool:
+    try:
+        return keyword in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def translate_files(
@@ -414,8 +555,18 @@ def translate_files(
     seed: int = 0,
     name: str = "the model",
     progress: bool | None = None,
+    in_place: bool = False,
+    jobs: Sequence[Job] | None = None,
 ) -> list[Job]:
     """Translate (or upscale) image files and folders into ``output``; returns what was written.
+
+    ``jobs`` is ``prepare_jobs(inputs, output, in_place=in_place)`` when the caller already checked the
+    inputs (the CLI does, before loading the model). Every image is checked against the model (size,
+    output pixels) before the first is translated; each output is written atomically, so a failure or
+    Ctrl-C mid-way leaves the outputs of the images before it, complete, and no partial or temporary
+    file (folders it created and left empty are removed). ``progress`` (default: stderr is a terminal)
+    shows a bar over the images of a run of several, and the tiles of a model whose ``translate`` /
+    ``upscale`` takes ``progress``.
 
     Example:
         >>> translate_files(zoo.load("pix2pix.colorize"), ["old.jpg"], "new.png")
@@ -424,16 +575,41 @@ def translate_files(
     from tqdm.auto import tqdm
 
     _check_direction(model, verb, direction, name)
-    _verb(model, verb, name)
+    function = _verb(model, verb, name)
     channels = input_channels(model, direction)
     _check_file_channels(channels)
-    jobs = plan_jobs(inputs, output)
+    jobs = list(jobs) if jobs is not None else prepare_jobs(inputs, output, in_place=in_place)
     smallest = _int_attribute(model, "min_size", 1)
+    scale = _int_attribute(model, "scale", 1)
     for job in jobs:
-        _probe(job.source, smallest, name)
-    bar = tqdm(jobs, desc=verb, unit="image", disable=True if progress is False else (None if len(jobs) > 1 else True))
-    for job in bar:
-        image = read_image(job.source, channels)
-        out = translate_images(model, image, direction=direction, verb=verb, seed=seed, name=f"The model {name}")
-        atomic_write_bytes(job.target, _encode(out, job.target))
+        w, h = job.size or _probe(job.source)
+        if min(w, h) < smallest:
+            raise ZooError(
+                f"{job.source} is {h}x{w} pixels, smaller than the {smallest}x{smallest} that {name} takes; "
+                "a smaller image holds too little to translate."
+            )
+        if w * h * scale * scale > MAX_IMAGE_PIXELS:
+            raise ZooError(
+                f"{job.source} is {h}x{w} pixels: its x{scale} output, {h * scale}x{w * scale}, would be more than "
+                f"the {MAX_IMAGE_PIXELS:,} pixels (8192x8192) zoo writes; split or shrink it first."
+            )
+    show = sys.stderr.isatty() if progress is None else progress
+    tiles = bool(show) and _takes_explicitly(function, "progress")
+    created = _new_folders(jobs)
+    try:
+        with tqdm(total=len(jobs), desc=verb, unit="image", disable=not show or len(jobs) < 2) as bar:
+            for job in jobs:
+                image = read_image(job.source, channels)
+                out = translate_images(
+                    model, image, direction=direction, verb=verb, seed=seed, name=f"The model {name}", progress=tiles
+                )
+                data = _encode(out, job.target)
+                del image, out
+                write_output(job.target, data)
+                bar.update()
+    except BaseException:
+        for folder in created:  # none holds a complete output of this run (else it is not empty)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return jobs

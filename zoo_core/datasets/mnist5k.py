@@ -52,6 +52,10 @@ def split_indices(labels: np.ndarray, split: str) -> np.ndarray:
     return np.flatnonzero(test if split == "test" else ~test)
 
 
+#: the largest ``size``: 4,500 digits of 256x256 already take 1.2 GB as floats while they are resized
+MAX_SIZE = 256
+
+
 def load(split: str = "train", size: int = 28) -> TensorImageDataset:
     """The ``split`` (train, test or all) as uint8 digits, resized to ``size`` x ``size`` when it is not 28.
 
@@ -63,8 +67,8 @@ def load(split: str = "train", size: int = 28) -> TensorImageDataset:
 
     from ..data import TensorImageDataset
 
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ZooError(f"mnist5k's size must be a positive number of pixels (e.g. 32 or 64), not {size!r}.")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE:
+        raise ZooError(f"mnist5k's size must be from 1 to {MAX_SIZE} pixels (e.g. 32 or 64), not {size!r}.")
     if split not in ("train", "test", "all"):
         raise ZooError(f"Dataset 'mnist5k' has no split {split!r}; its splits are train, test, all.")
     images, labels = _arrays()

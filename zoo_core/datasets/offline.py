@@ -204,6 +204,11 @@ class PhotoDataset(RandomItemsDataset):
         self.scale, self.crop_size, self.crops_per_epoch = scale, crop_size, crops_per_epoch
         self.flip, self.seed = flip, seed
         self.whole = (split == "test") if whole is None else whole
+        smallest = min(min(p.shape[-2:]) for p in self.photos)
+        if not self.whole and not 1 <= crop_size <= smallest:
+            raise ZooError(
+                f"The photos' crop_size must be from 1 to {smallest} pixels (their smallest side), not {crop_size}."
+            )
         self.kind = "paired" if scale else "images"
         if self.whole:
             self.image_size = self.target_size = None

@@ -73,4 +73,7 @@ def create_metric(name: str, **options: Any) -> Metric:
         if unknown and not takes_any:
             takes = f"it takes {', '.join(known)}" if known else "it takes none"
             raise ZooError(f"The metric {name!r} has no option {unknown[0]!r}; {takes}.")
+        from .._config import check_call_options
+
+        options = check_call_options(f"metric {name!r}", create, options)  # types: psnr-y:crop_border=abc
     return create(**options)

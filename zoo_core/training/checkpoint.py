@@ -12,9 +12,14 @@ Layout of ``OUT/checkpoints/``::
     latest.json                  {"step": 400, "checkpoint": "step-0000400"}
 
 Every file is written atomically (temporary file, fsync, rename: ``zoo_core._atomic``);
-``state.json`` comes after the tensors it describes and ``latest.json`` last, so an interrupted
-write leaves ``latest.json`` on the previous complete checkpoint. Only the last ``keep``
-checkpoints are kept.
+``state.json`` comes after the tensors it describes, then the new checkpoint is read back and
+verified, and ``latest.json`` comes last, so an interrupted write leaves ``latest.json`` on the
+previous complete checkpoint. Only then are older checkpoints pruned (the last ``keep`` are
+kept), so pruning never removes the last checkpoint that can be restored.
+
+``find_resume_checkpoint`` picks what ``--resume`` restores: the checkpoint ``latest.json``
+names when it verifies, else (``latest.json`` missing or damaged, or its checkpoint damaged)
+the newest ``step-*`` folder whose files match their sha256, saying on stderr what it skipped.
 
 Nested states (``optimizer.state_dict()`` and the like) are split by ``encode`` into a JSON
 skeleton and a flat dict of tensors: a tensor becomes ``{"$tensor": key}``, a tuple
@@ -36,6 +41,7 @@ import random
 import re
 import shutil
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +56,17 @@ __all__ = [
     "Checkpoint",
     "decode",
     "encode",
+    "find_resume_checkpoint",
     "get_rng_state",
+    "has_checkpoints",
     "latest_checkpoint",
     "load_checkpoint",
     "read_latest_state",
+    "read_state",
     "save_checkpoint",
     "set_rng_state",
+    "step_folders",
+    "verify_checkpoint",
 ]
 
 CHECKPOINT_FORMAT = "zoo-training-checkpoint"
@@ -212,6 +223,8 @@ def save_checkpoint(
     root = checkpoint_dir(out)
     folder = root / f"step-{step:07d}"
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".*.tmp"):  # temporary files of a write that a kill cut short
+        stale.unlink(missing_ok=True)
 
     optimizer_tensors: dict[str, torch.Tensor] = {}
     optimizer_json = {name: encode(opt.state_dict(), name, optimizer_tensors) for name, opt in optimizers.items()}
@@ -243,20 +256,45 @@ def save_checkpoint(
     }
     atomic_write_text(folder / STATE, json.dumps(document, indent=2) + "\n")
     _fsync_dir(folder)
+    verify_checkpoint(folder)  # read back from the disk: nothing points at it, nothing is pruned, unless it verifies
     atomic_write_text(root / LATEST, json.dumps({"step": step, "checkpoint": folder.name}) + "\n")
     _fsync_dir(root)
-    _prune(root, keep, current=folder.name)
+    _prune(root, keep, current=step)
     return folder
 
 
-def _prune(root: Path, keep: int, current: str) -> None:
-    steps = sorted((int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := _STEP_DIR.match(p.name)))
-    for _, path in steps[: max(0, len(steps) - max(keep, 1))]:
-        if path.name != current:
+def _prune(root: Path, keep: int, current: int) -> None:
+    """Keep the ``keep`` newest checkpoints up to ``current`` (the one just written and verified).
+
+    Folders of later steps (a run resumed from an earlier checkpoint) are left alone: the run
+    writes them again when it gets there.
+    """
+    older = [path for path in step_folders(root.parent) if _step_of(path) <= current]  # newest first
+    for path in older[max(keep, 1) :]:
+        if _step_of(path) != current:
             shutil.rmtree(path, ignore_errors=True)
 
 
 # -- reading -------------------------------------------------------------------------------
+def _step_of(folder: Path) -> int:
+    match = _STEP_DIR.match(folder.name)
+    return int(match.group(1)) if match else -1
+
+
+def step_folders(out: str | os.PathLike[str]) -> list[Path]:
+    """The ``step-*`` folders under ``out/checkpoints/``, newest first (complete or not)."""
+    root = checkpoint_dir(out)
+    if not root.is_dir():
+        return []
+    folders = [p for p in root.iterdir() if p.is_dir() and _STEP_DIR.match(p.name)]
+    return sorted(folders, key=_step_of, reverse=True)
+
+
+def has_checkpoints(out: str | os.PathLike[str]) -> bool:
+    """Whether ``out`` holds a checkpoint folder or a ``latest.json`` (sound or not)."""
+    return (checkpoint_dir(out) / LATEST).exists() or bool(step_folders(out))
+
+
 def latest_checkpoint(out: str | os.PathLike[str]) -> Path | None:
     """The folder ``latest.json`` points at, or ``None`` when ``out`` holds no checkpoint."""
     root = checkpoint_dir(out)
@@ -265,29 +303,124 @@ def latest_checkpoint(out: str | os.PathLike[str]) -> Path | None:
         return None
     try:
         name = json.loads(pointer.read_text(encoding="utf-8"))["checkpoint"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ZooError(f"{pointer} is damaged ({exc}); point it at an earlier checkpoint by hand.") from exc
+        if not isinstance(name, str) or not _STEP_DIR.match(name):
+            raise TypeError(f"{name!r} is not a checkpoint folder name")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ZooError(
+            f"{pointer} is damaged ({exc}); resume with --resume, which falls back to the newest "
+            "checkpoint that verifies."
+        ) from exc
     folder = root / name
     if not (folder / STATE).is_file():
         raise ZooError(f"{pointer} points at {folder}, which holds no {STATE}; the checkpoint is incomplete.")
     return folder
 
 
-def read_latest_state(out: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """``state.json`` of the latest checkpoint (no tensors read), or ``None``."""
-    folder = latest_checkpoint(out)
-    if folder is None:
-        return None
+def read_state(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """``state.json`` of a checkpoint folder, checked for format and version (no tensors read)."""
+    folder = Path(folder)
+    path = folder / STATE
     try:
-        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ZooError(f"{folder} holds no {STATE}; the checkpoint is incomplete.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ZooError(f"{path} cannot be read ({exc}); the checkpoint is damaged.") from exc
     except json.JSONDecodeError as exc:
-        raise ZooError(f"{folder / STATE} is not valid JSON ({exc.msg}); the checkpoint is damaged.") from exc
-    if state.get("format") != CHECKPOINT_FORMAT or state.get("version") != CHECKPOINT_VERSION:
+        raise ZooError(f"{path} is not valid JSON ({exc.msg}); the checkpoint is damaged.") from exc
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise ZooError(f"{path} is not the state of a zoo training checkpoint; the checkpoint is damaged.")
+    if state.get("version") != CHECKPOINT_VERSION:
         raise ZooError(
             f"{folder} is not a zoo training checkpoint of version {CHECKPOINT_VERSION} "
             f"(format {state.get('format')!r}, version {state.get('version')!r})."
         )
+    if not isinstance(state.get("sha256"), dict) or not isinstance(state.get("step"), int):
+        raise ZooError(f"{path} lacks its step or its files' sha256; the checkpoint is damaged.")
+    if _STEP_DIR.match(folder.name) and state["step"] != _step_of(folder):
+        raise ZooError(f"{path} is the state of step {state['step']}, not of {folder.name}; the checkpoint is damaged.")
     return state
+
+
+def read_latest_state(out: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """``state.json`` of the latest checkpoint (no tensors read), or ``None``."""
+    folder = latest_checkpoint(out)
+    return None if folder is None else read_state(folder)
+
+
+def _verified_bytes(folder: Path, state: dict[str, Any]) -> dict[str, bytes]:
+    files = {}
+    for name in TENSOR_FILES:
+        path = folder / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise ZooError(f"{path} is missing; the checkpoint is incomplete.") from exc
+        except OSError as exc:
+            raise ZooError(f"{path} cannot be read ({exc.strerror}); the checkpoint is damaged.") from exc
+        if hashlib.sha256(data).hexdigest() != state["sha256"].get(name):
+            raise ZooError(f"{path} does not match the sha256 in {folder / STATE}; the checkpoint is damaged.")
+        files[name] = data
+    return files
+
+
+def verify_checkpoint(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """Check that every file of a checkpoint folder matches the sha256 its ``state.json`` records; returns the state.
+
+    Raises ZooError naming the first file that is missing or differs.
+    """
+    folder = Path(folder)
+    state = read_state(folder)
+    _verified_bytes(folder, state)
+    return state
+
+
+def find_resume_checkpoint(out: str | os.PathLike[str], say: Callable[[str], None] | None = None) -> Checkpoint | None:
+    """The checkpoint ``--resume`` restores, verified and read; ``None`` when ``out`` holds no checkpoint.
+
+    The one ``latest.json`` names, when it verifies; else (``latest.json`` missing or damaged, or
+    its checkpoint damaged) the newest ``step-*`` folder that verifies. ``say`` gets one line for
+    each thing skipped. Raises ZooError when checkpoints exist but none verifies.
+
+    Example:
+        >>> find_resume_checkpoint("runs/vae", say=print).step
+        checkpoints/latest.json is missing; resuming from the newest checkpoint that verifies.
+        400
+    """
+    say = say or (lambda text: None)
+    root = checkpoint_dir(out)
+    pointer = root / LATEST
+    folders = step_folders(out)
+    if not folders and not pointer.exists():
+        return None
+    named: Path | None = None
+    try:
+        named = latest_checkpoint(out)
+    except ZooError:
+        say(
+            f"{pointer} is damaged or names an incomplete checkpoint; "
+            "resuming from the newest checkpoint that verifies."
+        )
+    else:
+        if named is None:
+            say(f"{pointer} is missing; resuming from the newest checkpoint that verifies.")
+    candidates = ([named] if named is not None else []) + [f for f in folders if f != named]
+    newest_problem = None
+    for folder in candidates:
+        try:
+            return load_checkpoint(folder)
+        except ZooError as exc:
+            newest_problem = newest_problem or str(exc).rstrip(".")
+            say(f"Skipping {folder.name}, which does not verify: {exc}")
+    if not candidates:
+        raise ZooError(
+            f"{pointer} names no checkpoint folder that exists; start over with --restart (the old files are "
+            "moved aside) or pick another --out."
+        )
+    raise ZooError(
+        f"None of the {len(candidates)} checkpoint(s) in {root} verifies (the newest: {newest_problem}); restore "
+        "one from a backup, or start over with --restart (the old files are moved aside)."
+    )
 
 
 class Checkpoint:
@@ -338,17 +471,17 @@ def load_checkpoint(folder: str | os.PathLike[str]) -> Checkpoint:
         (400, ['adam'])
         >>> adam.load_state_dict(ckpt.optimizer_state("adam"))
     """
+    from safetensors import SafetensorError
     from safetensors.torch import load
 
     folder = Path(folder)
-    state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+    state = read_state(folder)
     tensors = {}
-    for name in TENSOR_FILES:
-        path = folder / name
-        if not path.is_file():
-            raise ZooError(f"{path} is missing; the checkpoint is incomplete.")
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != state["sha256"].get(name):
-            raise ZooError(f"{path} does not match the sha256 in {folder / STATE}; the checkpoint is damaged.")
-        tensors[name] = load(data)
+    for name, data in _verified_bytes(folder, state).items():
+        try:
+            tensors[name] = load(data)
+        except (SafetensorError, ValueError) as exc:  # matches its sha256, yet does not parse: written so
+            raise ZooError(
+                f"{folder / name} is not a valid safetensors file ({exc}); the checkpoint is damaged."
+            ) from exc
     return Checkpoint(folder, state, tensors)

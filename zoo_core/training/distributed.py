@@ -40,7 +40,9 @@ def _env_int(name: str, default: int) -> int:
 
 def _pick_device(requested: str | None, local_rank: int, distributed: bool) -> torch.device:
     if requested:
-        device = torch.device(requested)
+        from ..modeling import check_device
+
+        device = check_device(requested)  # "--device foo" or a GPU this machine lacks: one sentence
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ZooError(f"--device {requested} asks for CUDA, but torch sees no CUDA GPU here.")
         if device.type == "cuda" and distributed and device.index is None:

@@ -3,13 +3,16 @@
 One loop for all: the architecture's ``TrainingStep`` (registered by its plugin) says what a
 step does; this module does the rest, in this order:
 
-1. Check ``--out``: a folder with a checkpoint is only continued with ``--resume``, and only by
-   the same architecture (and dataset, seed, batch size and configs, which decide the run).
+1. Check ``--out``: a folder with checkpoints is only continued with ``--resume``, and only by
+   the same architecture (and dataset, seed, batch size and configs, which decide the run), from
+   the newest checkpoint that verifies (``checkpoint.find_resume_checkpoint``); or started over
+   with ``--restart``, which first moves the old run's files into ``OUT/previous-<UTC time>/``.
+   Nothing else starts a folder that holds checkpoints from step 0.
 2. Seed torch, ``random`` and NumPy with ``seed``, then build the model: its initialisation
    depends on the seed alone.
 3. Load the dataset's split and let the step check that it fits the model.
 4. Wrap the step's networks in DDP (under ``torchrun``), then ``torch.compile`` them (``--compile``).
-5. Restore the latest checkpoint (``--resume``): weights, optimisers, schedulers, the step's
+5. Restore that checkpoint (``--resume``): weights, optimisers, schedulers, the step's
    extra state, the counters, and last the random generators, so that nothing between the
    restore and the next step draws from them.
 6. Loop over global batches (``zoo_core.training.batches``: one seeded permutation per
@@ -52,15 +55,19 @@ import torch
 from .._errors import ZooError
 from .batches import BatchFetcher, batches_per_epoch, global_batches, shard
 from .checkpoint import (
+    CHECKPOINTS,
+    Checkpoint,
+    find_resume_checkpoint,
     get_rng_state,
+    has_checkpoints,
     latest_checkpoint,
-    load_checkpoint,
-    read_latest_state,
+    read_state,
     save_checkpoint,
     set_rng_state,
+    step_folders,
 )
 from .distributed import Distributed
-from .logging import LOG_NAME, NullLog, RunLog, truncate_log
+from .logging import LOG_NAME, NullLog, RunLog
 from .step import TrainingStep
 
 __all__ = ["TrainConfig", "TrainResult", "Trainer", "train"]
@@ -68,6 +75,8 @@ __all__ = ["TrainConfig", "TrainResult", "Trainer", "train"]
 PRECISIONS = ("fp32", "bf16")
 #: train-config fields a resumed run must share with the run it continues
 _RUN_DEFINING = ("dataset", "split", "seed", "batch_size")
+#: what a run writes in its folder: ``--restart`` moves these aside (nothing else in the folder is touched)
+RUN_FILES = (CHECKPOINTS, LOG_NAME, "samples", "tensorboard", "model", "zoo-entry.json", "summary.json")
 
 
 @dataclasses.dataclass
@@ -81,6 +90,8 @@ class TrainConfig:
     each takes ``batch_size / N`` rows of it. ``epochs`` and ``steps`` exclude each other;
     without either the step's ``default_epochs`` are trained. ``seed`` and ``batch_size`` left at
     ``None`` mean "the resumed run's, else the default (0, the step's default batch)".
+    ``resume`` continues the run in ``out`` from its newest checkpoint that verifies; ``restart``
+    starts over in a folder that holds a run, after moving its files into ``out/previous-<UTC time>/``.
 
     Example:
         >>> TrainConfig("vae", "mnist5k", "runs/vae", steps=100, config={"latent_dim": 2}).to_command()
@@ -99,6 +110,7 @@ class TrainConfig:
     seed: int | None = None
     split: str = "train"
     resume: bool = False
+    restart: bool = False
     precision: str = "fp32"
     compile: bool = False
     device: str | None = None
@@ -119,6 +131,8 @@ class TrainConfig:
         self.out = str(self.out)
         if self.epochs is not None and self.steps is not None:
             raise ZooError("Give --epochs or --steps, not both.")
+        if self.resume and self.restart:
+            raise ZooError("Give --resume (continue the run) or --restart (start it over), not both.")
         if self.precision not in PRECISIONS:
             raise ZooError(f"Unknown precision {self.precision!r}; use {' or '.join(PRECISIONS)}.")
         for key in ("epochs", "steps", "batch_size", "checkpoint_every", "sample_every", "log_every", "keep"):
@@ -200,25 +214,31 @@ class Trainer:
         self.out = Path(config.out)
 
     # -- set-up -------------------------------------------------------------------------
-    def _check_out(self) -> dict[str, Any] | None:
+    def _check_out(self) -> Checkpoint | None:
+        """The checkpoint to resume from (verified), or ``None`` to start at step 0; refuses what would lose a run."""
         cfg = self.config
-        previous = read_latest_state(self.out)
-        if previous is None:
+        if cfg.restart:  # the old run is moved aside by run(), once the options are known to be sound
+            return None
+        if not has_checkpoints(self.out):
             if cfg.resume and cfg.verbose:
                 _say(f"No checkpoint in {self.out}; starting from step 0.")
             return None
+        if not cfg.resume:
+            raise ZooError(
+                f"{self.out} already holds {_describe_run(self.out)}; pass --resume to continue it or --restart to "
+                "start over (its files are moved to previous-<time>/ first), or pick another --out."
+            )
+        checkpoint = find_resume_checkpoint(self.out, say=_say if cfg.verbose else None)
+        if checkpoint is None:  # only a step folder that vanished meanwhile gets here
+            raise ZooError(f"The checkpoints in {self.out} vanished while it was read; run the command again.")
+        previous = checkpoint.state
         if previous.get("architecture") != cfg.architecture:
             raise ZooError(
                 f"{self.out} holds a {previous.get('architecture')!r} run (step {previous.get('step')}), not a "
                 f"{cfg.architecture!r} one; resume it with `zoo train {previous.get('architecture')} ...` "
                 "or pick another --out."
             )
-        if not cfg.resume:
-            raise ZooError(
-                f"{self.out} already holds a {cfg.architecture!r} run (step {previous.get('step')}); "
-                "pass --resume to continue it, or pick another --out."
-            )
-        return previous
+        return checkpoint
 
     def _resolve(
         self, previous: dict[str, Any] | None, step_class: type[TrainingStep], model_class: Any
@@ -283,7 +303,8 @@ class Trainer:
         from .._catalog import get_catalog
         from .._factory import model_class as find_model_class
 
-        previous = self._check_out()
+        checkpoint = self._check_out()
+        previous = checkpoint.state if checkpoint is not None else None
         architecture = get_catalog().architecture(self.config.architecture)
         step_class = architecture.training_step_class()
         if not (isinstance(step_class, type) and issubclass(step_class, TrainingStep)):
@@ -293,15 +314,23 @@ class Trainer:
             )
         model_class = find_model_class(self.config.architecture)
         settings = self._resolve(previous, step_class, model_class)
+        if settings.restart and os.environ.get("RANK", "0") in ("", "0"):  # one process moves; the others never read
+            _set_aside(self.out, settings.verbose)
         dist = Distributed.from_env(settings.device)
         try:
-            return self._train(settings, architecture, step_class, model_class, dist)
+            return self._train(settings, architecture, step_class, model_class, dist, checkpoint)
         finally:
             dist.close()
 
     # -- the run ------------------------------------------------------------------------
     def _train(
-        self, cfg: TrainConfig, architecture: Any, step_class: type[TrainingStep], model_class: Any, dist: Distributed
+        self,
+        cfg: TrainConfig,
+        architecture: Any,
+        step_class: type[TrainingStep],
+        model_class: Any,
+        dist: Distributed,
+        checkpoint: Checkpoint | None,
     ) -> TrainResult:
         from ..data import load_dataset
 
@@ -317,7 +346,7 @@ class Trainer:
         random.seed(seed)
         np.random.seed(seed % 2**32)
         model_config = model_class.config_class.from_dict(dict(cfg.config), f"architecture {cfg.architecture!r}")
-        model = model_class(model_config).to(dist.device)
+        model = model_class.from_config(model_config).to(dist.device)  # sizes checked before allocating
         model.train()
 
         dataset = load_dataset(cfg.dataset, split=cfg.split, **(cfg.dataset_options or {}))
@@ -330,9 +359,7 @@ class Trainer:
             raise ZooError(f"The dataset {cfg.dataset!r} ({cfg.split}) is empty.")
         total = cfg.steps if cfg.steps is not None else (cfg.epochs or step_class.default_epochs) * per_epoch
 
-        checkpoint = None
-        if cfg.resume and latest_checkpoint(out) is not None:
-            checkpoint = load_checkpoint(latest_checkpoint(out))
+        if checkpoint is not None:
             try:
                 model.load_state_dict({k: v.to(dist.device) for k, v in checkpoint.model_state().items()}, strict=True)
             except RuntimeError as exc:
@@ -380,9 +407,7 @@ class Trainer:
         log: NullLog
         if dist.is_main:
             out.mkdir(parents=True, exist_ok=True)
-            # a run resumed from step N logs the steps after N again; a fresh run (perhaps after a crash
-            # before its first checkpoint) starts a fresh log
-            truncate_log(out / LOG_NAME, checkpoint.step if checkpoint is not None else 0)
+            # a run resumed from step N logs the steps after N again: appended, after a "resume" line
             log = RunLog(out, total=total, initial=counters["step"], progress=cfg.progress, desc=cfg.architecture)
             if checkpoint is not None and cfg.verbose:
                 log.message(f"Resuming {cfg.architecture} from step {checkpoint.step} ({checkpoint.folder}).")
@@ -528,6 +553,62 @@ class Trainer:
             images = step.samples(64, seed=0)
         if images is not None:
             save_grid(images, path)
+
+
+def _describe_run(out: Path) -> str:
+    """What a run folder holds, for a message: "a 'vae' run (step 40)", or its checkpoint folders when unreadable."""
+    for folder in [_latest_or_none(out), *step_folders(out)]:
+        if folder is None:
+            continue
+        try:
+            state = read_state(folder)
+        except ZooError:
+            continue
+        return f"a {state.get('architecture')!r} run (step {state.get('step')})"
+    folders = step_folders(out)
+    newest = f", the newest {folders[0].name}" if folders else ""
+    return f"the checkpoints of a run ({len(folders)} checkpoint folder(s){newest})"
+
+
+def _latest_or_none(out: Path) -> Path | None:
+    """The folder ``latest.json`` names, or ``None`` when it is missing or damaged."""
+    try:
+        return latest_checkpoint(out)
+    except ZooError:
+        return None
+
+
+def _set_aside(out: Path, verbose: bool) -> Path | None:
+    """``--restart``: move the files an earlier run wrote in ``out`` (``RUN_FILES``) into ``out/previous-<UTC time>/``.
+
+    Nothing is deleted; returns the new folder, or ``None`` when there was nothing to move.
+    """
+    import datetime
+
+    present = [out / name for name in RUN_FILES if (out / name).exists() or (out / name).is_symlink()]
+    if not present:
+        return None
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = out / f"previous-{stamp}"
+    n = 1
+    while target.exists():
+        target = out / f"previous-{stamp}-{n}"
+        n += 1
+    try:
+        target.mkdir()
+        for path in present:
+            os.replace(path, target / path.name)
+    except OSError as exc:
+        raise ZooError(
+            f"Cannot move the earlier run in {out} aside into {target} ({exc.strerror}); move or delete it yourself."
+        ) from exc
+    if verbose:
+        names = ", ".join(path.name for path in present)
+        _say(
+            f"Restarting: moved the earlier run's {names} into {target} "
+            "(delete that folder once you no longer need it)."
+        )
+    return target
 
 
 def _say(text: str) -> None:

@@ -94,15 +94,12 @@ class StepParams:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], owner: str = "") -> StepParams:
-        """Build from a dict, failing on keys the step does not have."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            valid = ", ".join(sorted(known)) or "none"
-            raise ZooError(
-                f"Unknown training config key {unknown[0]!r} for {owner or cls.__name__}; valid keys: {valid}."
-            )
-        return cls(**values)
+        """Build from a dict, failing in one sentence on a key the step does not have or a value of the wrong type."""
+        from .._config import check_values
+
+        # hyper-parameters may be 0 (a pool size, decay epochs); none is negative
+        checked = check_values(cls, values, owner or cls.__name__, what="training config", int_range=(0, 2**31 - 1))
+        return cls(**checked)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

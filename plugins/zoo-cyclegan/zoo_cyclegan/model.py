@@ -34,7 +34,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -66,6 +66,8 @@ DIRECTIONS = ("AtoB", "BtoA")
 HELD_DIRECTIONS = ("both", "AtoB", "BtoA")
 
 _RESNET = re.compile(r"resnet_(\d+)blocks")
+#: the most residual blocks ``resnet_<n>blocks`` may ask for (the paper: 9)
+MAX_RESNET_BLOCKS = 64
 _UNET = {"unet_256": 8, "unet_128": 7}
 
 
@@ -79,8 +81,12 @@ def parse_generator(net_g: str) -> tuple[str, int]:
         (('resnet', 9), ('resnet', 4), ('unet', 7))
     """
     match = _RESNET.fullmatch(net_g) if isinstance(net_g, str) else None
-    if match:
+    if match and len(match[1]) <= 3 and 1 <= int(match[1]) <= MAX_RESNET_BLOCKS:
         return "resnet", int(match[1])
+    if match:
+        raise ZooError(
+            f"A CycleGAN ResNet generator has from 1 to {MAX_RESNET_BLOCKS} blocks, not {match[1]} ({net_g!r})."
+        )
     if net_g in _UNET:
         return "unet", _UNET[net_g]
     raise ZooError(
@@ -139,7 +145,7 @@ class CycleGANConfig(ModelConfig):
     ndf: int = 64
     netG: str = "resnet_9blocks"  # the reference's option names
     netD: str = "basic"
-    n_layers_D: int = 3
+    n_layers_D: int = field(default=3, metadata={"range": (1, 10)})  # stride-2 layers: 2**10 is plenty
     norm: str = "instance"
     use_dropout: bool = False
     image_size: int = 256

@@ -177,9 +177,17 @@ def test_image_sizes(size: int, widest: int) -> None:
     assert model.discriminate(images).shape == (2,)
 
 
-@pytest.mark.parametrize("size", [28, 0, 48, "64"])
-def test_a_wrong_image_size_is_one_sentence(size: object) -> None:
-    with pytest.raises(zoo.ZooError, match=r"^DCGAN image_size must be a power of two") as info:
+@pytest.mark.parametrize(
+    ("size", "match"),
+    [
+        (28, r"^DCGAN image_size must be a power of two"),
+        (48, r"^DCGAN image_size must be a power of two"),
+        (0, r"^Config key 'image_size' of architecture 'dcgan' must be from 1 to"),
+        ("64", r"^Config key 'image_size' of architecture 'dcgan' must be an integer, not '64'"),
+    ],
+)
+def test_a_wrong_image_size_is_one_sentence(size: object, match: str) -> None:
+    with pytest.raises(zoo.ZooError, match=match) as info:
         zoo.create("dcgan", image_size=size)
     assert "\n" not in str(info.value)
 
@@ -427,7 +435,8 @@ def test_zoo_eval_reproduces_the_card(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0, result.output
     (measured,) = json.loads(result.output)
     recorded = next(m for m in zoo.info("dcgan.mnist").metrics if m["name"] == "fid-mnist")
-    assert measured["samples"] == 500 and measured["value"] == pytest.approx(recorded["value"], rel=1e-6)
+    # computed on this CPU, recorded on another: float32 kernels differ in the 6th-7th digit, a real change in the 2nd
+    assert measured["samples"] == 500 and measured["value"] == pytest.approx(recorded["value"], rel=1e-4)
 
 
 #: the first logged steps of the published run (its log.jsonl): losses are means over each 10 steps

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -81,7 +82,7 @@ def _convert(state_dict: Any, config: dict[str, Any], prefix: str, what: str) ->
         raise ZooError(
             f"A {what} checkpoint holds a generator only; convert it with --config with_discriminator=false."
         )
-    foreign = sorted(key for key in state if not key.startswith(prefix))
+    foreign = sorted(key for key in state if not re.fullmatch(rf"{re.escape(prefix)}\d+\..+", key))
     if foreign:
         raise ZooError(
             f"The {what} checkpoint has key {foreign[0]!r}, not a generator key {prefix}N...; "

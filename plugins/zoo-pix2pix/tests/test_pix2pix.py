@@ -188,9 +188,9 @@ def test_init_is_normal_002_and_g_before_d() -> None:
         ({"netG": "unet_512"}, "Unknown pix2pix generator 'unet_512'"),
         ({"netD": "huge"}, "Unknown pix2pix discriminator 'huge'"),
         ({"norm": "group"}, "Unknown norm 'group'"),
-        ({"ngf": 0}, "pix2pix ngf must be a positive integer"),
+        ({"ngf": 0}, "Config key 'ngf' of architecture 'pix2pix' must be from 1 to"),
         ({"image_size": 100}, "unet_256 takes images whose sides are multiples of 256, so image_size 100"),
-        ({"test_time_dropout": "yes"}, "pix2pix test_time_dropout must be true or false"),
+        ({"test_time_dropout": "yes"}, "'test_time_dropout' of architecture 'pix2pix' must be true or false"),
     ],
 )
 def test_bad_configs_are_one_sentence(change: dict[str, Any], words: str) -> None:
@@ -615,7 +615,8 @@ def test_zoo_eval_reproduces_the_card(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0, result.output
     measured = {m["name"]: m["value"] for m in json.loads(result.output)}
     recorded = {m["name"]: m["value"] for m in zoo.info(OURS).metrics}
-    assert measured == pytest.approx({k: recorded[k] for k in measured}, rel=1e-6)
+    # computed on this CPU, recorded on another: float32 kernels differ in the 6th-7th digit, a real change in the 2nd
+    assert measured == pytest.approx({k: recorded[k] for k in measured}, rel=1e-4)
 
 
 def test_zoo_info_pix2pix_colorize() -> None:

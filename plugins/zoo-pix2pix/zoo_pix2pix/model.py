@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -107,7 +107,7 @@ class Pix2PixConfig(ModelConfig):
     ndf: int = 64
     netG: str = "unet_256"  # the reference's option names
     netD: str = "basic"
-    n_layers_D: int = 3
+    n_layers_D: int = field(default=3, metadata={"range": (1, 10)})  # stride-2 layers: 2**10 is plenty
     norm: str = "batch"
     use_dropout: bool = True
     image_size: int = 256

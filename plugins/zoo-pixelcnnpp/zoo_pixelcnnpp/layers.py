@@ -73,6 +73,8 @@ class _WeightNorm(nn.Module):
         fan_in, _ = nn.init._calculate_fan_in_and_fan_out(self.weight_v)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         nn.init.uniform_(self.bias, -bound, bound)
+        if self.weight_v.is_meta:  # built to receive weights: no values to take a norm of
+            return
         with torch.no_grad():
             dims = tuple(range(1, self.weight_v.dim()))
             self.weight_g.copy_(torch.linalg.vector_norm(self.weight_v, dim=dims, keepdim=True))

@@ -20,7 +20,7 @@ pclucas14's ``Dropout2d``; samples rounded to 256 levels between steps (``likeli
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -57,12 +57,13 @@ class PixelCNNPPConfig(ModelConfig):
 
     image_size: int = 32
     channels: int = 3
-    nr_resnet: int = 5
+    nr_resnet: int = field(default=5, metadata={"range": (1, 64)})  # blocks per stage (the paper: 5)
     nr_filters: int = 160
     nr_logistic_mix: int = 10
-    dropout: float = 0.5
+    dropout: float = field(default=0.5, metadata={"range": (0.0, 1.0)})
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # types and ranges first
         if self.channels not in (1, 3):
             raise ZooError(f"PixelCNN++ models grey (channels=1) or RGB (channels=3) images, not {self.channels}.")
         if self.image_size < 4 or self.image_size % 4:

@@ -270,9 +270,17 @@ def test_translate_converts_grey_and_refuses_what_it_cannot_use(small_model: SRG
         with_d.discriminate(torch.rand(1, 3, 64, 64))
 
 
-@pytest.mark.parametrize("scale", [3, 16, "4", True])
-def test_a_wrong_scale_is_one_sentence(scale: object) -> None:
-    with pytest.raises(zoo.ZooError, match=r"^SRGAN upscale_factor must be 2, 4 or 8 \(as the reference\), not "):
+@pytest.mark.parametrize(
+    ("scale", "match"),
+    [
+        (3, r"^SRGAN upscale_factor must be 2, 4 or 8 \(as the reference\), not 3"),
+        (16, r"^SRGAN upscale_factor must be 2, 4 or 8 \(as the reference\), not 16"),
+        ("4", r"^Config key 'upscale_factor' of architecture 'srgan' must be an integer, not '4'"),
+        (True, r"^Config key 'upscale_factor' of architecture 'srgan' must be an integer, not true"),
+    ],
+)
+def test_a_wrong_scale_is_one_sentence(scale: object, match: str) -> None:
+    with pytest.raises(zoo.ZooError, match=match):
         zoo.create("srgan", upscale_factor=scale)
 
 
@@ -687,7 +695,8 @@ def test_zoo_eval_reproduces_the_card(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     measured = {m["name"]: m["value"] for m in json.loads(result.output)}
-    assert measured == pytest.approx(published_metrics(), rel=1e-6)
+    # computed on this CPU, recorded on another: float32 kernels differ in the 6th-7th digit, a real change in the 2nd
+    assert measured == pytest.approx(published_metrics(), rel=1e-4)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write-golden"]:

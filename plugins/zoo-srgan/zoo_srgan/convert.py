@@ -94,7 +94,11 @@ def checkpoint_kind(state: dict[str, torch.Tensor], what: str = "SRGAN") -> str:
 
 
 def _indices(state: dict[str, torch.Tensor], part: str) -> set[int]:
-    return {int(key.split(".")[1]) for key in state if key.startswith(f"{part}.")}
+    found = {key.split(".")[1] for key in state if key.startswith(f"{part}.")}
+    odd = sorted(index for index in found if not index.isdigit())
+    if odd:
+        raise ZooError(f"The checkpoint has a key under {part}.{odd[0]} where an index {part}.N is expected.")
+    return {int(index) for index in found}
 
 
 def generator_config(state: dict[str, torch.Tensor]) -> dict[str, int]:

@@ -30,7 +30,7 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -195,7 +195,7 @@ class SRGANConfig(ModelConfig):
     upscale_factor: int = 4
     channels: int = 3
     width: int = 64
-    num_rcb: int = 16
+    num_rcb: int = field(default=16, metadata={"range": (1, 256)})  # residual blocks (the paper: 16)
     with_discriminator: bool = False
     d_width: int = 64
     discriminator_size: int = 96
@@ -270,7 +270,9 @@ class SRGAN(ImageTranslator, ZooModel):
             )
         return x.to(self.device, self.dtype)
 
-    def translate(self, x: torch.Tensor, *, tile_size: int | None = None, overlap: int | None = None) -> torch.Tensor:
+    def translate(
+        self, x: torch.Tensor, *, tile_size: int | None = None, overlap: int | None = None, progress: bool = False
+    ) -> torch.Tensor:
         """Super-resolve ``x`` (floats in [0, 1], ``(N, C, H, W)`` or ``(C, H, W)``) by the upscale factor.
 
         Any size of at least ``min_size``; grey input to an RGB model is copied to three
@@ -278,7 +280,8 @@ class SRGAN(ImageTranslator, ZooModel):
         ``tile_size`` (LR pixels, default 128) are cut into tiles, each computed with ``overlap``
         LR pixels of context on every side that are then dropped (default: the generator's
         receptive radius, 40 at x4, so the result equals the untiled one up to float rounding);
-        a 512x512 image at x4 thus never holds the activations of a 2048x2048 one. The model
+        a 512x512 image at x4 thus never holds the activations of a 2048x2048 one (``progress``: a
+        tqdm bar over the tiles, as `zoo upscale` shows on a terminal). The model
         should be in eval mode (``zoo.load`` gives one): BatchNorm then uses its running statistics.
 
         Example:
@@ -294,29 +297,30 @@ class SRGAN(ImageTranslator, ZooModel):
             raise ZooError(f"overlap must be a number of LR pixels >= 0, not {context!r}.")
         x = self._as_model_input(x)
         with torch.inference_mode():
-            out = self._tiled(x, tile, context).float()
+            out = self._tiled(x, tile, context, progress).float()
         return out[0] if single else out
 
     upscale = translate
 
-    def _tiled(self, x: torch.Tensor, tile: int, context: int) -> torch.Tensor:
+    def _tiled(self, x: torch.Tensor, tile: int, context: int, progress: bool = False) -> torch.Tensor:
+        from tqdm.auto import tqdm
+
         n, _, h, w = x.shape
         s = self.scale
         if h <= tile and w <= tile:
             return self.generator(x)
         out: torch.Tensor | None = None
-        for top in range(0, h, tile):
-            bottom = min(top + tile, h)
-            for left in range(0, w, tile):
-                right = min(left + tile, w)
-                y0, y1 = max(top - context, 0), min(bottom + context, h)
-                x0, x1 = max(left - context, 0), min(right + context, w)
-                sr = self.generator(x[:, :, y0:y1, x0:x1])
-                if out is None:
-                    out = sr.new_empty(n, sr.shape[1], h * s, w * s)
-                out[:, :, top * s : bottom * s, left * s : right * s] = sr[
-                    :, :, (top - y0) * s : (bottom - y0) * s, (left - x0) * s : (right - x0) * s
-                ]
+        corners = [(top, left) for top in range(0, h, tile) for left in range(0, w, tile)]
+        for top, left in tqdm(corners, desc="tiles", unit="tile", leave=False, disable=not progress):
+            bottom, right = min(top + tile, h), min(left + tile, w)
+            y0, y1 = max(top - context, 0), min(bottom + context, h)
+            x0, x1 = max(left - context, 0), min(right + context, w)
+            sr = self.generator(x[:, :, y0:y1, x0:x1])
+            if out is None:
+                out = sr.new_empty(n, sr.shape[1], h * s, w * s)
+            out[:, :, top * s : bottom * s, left * s : right * s] = sr[
+                :, :, (top - y0) * s : (bottom - y0) * s, (left - x0) * s : (right - x0) * s
+            ]
         assert out is not None
         return out
 

@@ -313,7 +313,7 @@ def test_our_sizes_follow_the_documented_rule() -> None:
     ("config", "match"),
     [({"stage": 3}, "stage must be 1 or 2"), ({"stage1_size": 48}, "stage1_size must be a power of two"),
      ({"stage": 2, "stage2_size": 64}, "stage2_size must be a power of two larger than stage1_size=64"),
-     ({"gf_dim": 0}, "gf_dim must be a positive integer")],
+     ({"gf_dim": 0}, "'gf_dim' of StackGANConfig must be from 1 to")],
 )  # fmt: skip
 def test_a_wrong_config_is_one_sentence(config, match) -> None:
     with pytest.raises(zoo.ZooError, match=match) as info:
@@ -875,7 +875,10 @@ def test_the_card_metrics_are_reproduced_by_zoo_eval(monkeypatch: pytest.MonkeyP
     result = CliRunner().invoke(cli, [*args, "--dataset", "mnist5k-captions", "--json"])
     assert result.exit_code == 0, result.output
     measured = {r["name"]: r["value"] for r in json.loads(result.output)}
-    assert measured == pytest.approx(recorded, rel=1e-6)
+    # computed on this CPU, recorded on another: float32 kernels differ in the 6th-7th digit (FID), and a sample on
+    # the edge between two digits may be read as the other one (1 of the 500 captions: 0.002 of the agreement)
+    assert measured["fid-mnist"] == pytest.approx(recorded["fid-mnist"], rel=1e-4)
+    assert measured["digit-agreement"] == pytest.approx(recorded["digit-agreement"], abs=1 / 500 + 1e-9)
     assert measured["digit-agreement"] > 0.5
 
 

@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
@@ -70,7 +70,7 @@ class StackGANConfig(ModelConfig):
     condition_dim: int = 128
     gf_dim: int = 192
     df_dim: int = 96
-    r_num: int = 2
+    r_num: int = field(default=2, metadata={"range": (1, 64)})  # stage II residual blocks
     stage1_size: int = 64
     stage2_size: int = 256
     with_discriminator: bool = True

@@ -114,7 +114,7 @@ def test_published_vae_mnist_golden_samples() -> None:
     model = zoo.ZooModel.from_pretrained(PUBLISHED)
     samples = model.sample(8, seed=0)
     assert samples.shape == (8, 1, 28, 28)
-    assert torch.allclose(samples, golden, atol=1e-6)
+    assert torch.allclose(samples, golden, atol=1e-5)  # stored on another CPU: float32 kernels round differently
 
 
 @pytest.mark.parametrize("metric", ["elbo", "fid-mnist"])
@@ -129,7 +129,8 @@ def test_zoo_eval_reproduces_the_card(metric: str, monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 0, result.output
     (measured,) = json.loads(result.output)
     recorded = next(m for m in zoo.info("vae.mnist").metrics if m["name"] == metric)
-    assert measured["value"] == pytest.approx(recorded["value"], rel=1e-6)
+    # computed on this CPU, recorded on another: float32 kernels differ in the 6th-7th digit, a real change in the 2nd
+    assert measured["value"] == pytest.approx(recorded["value"], rel=1e-4)
     card = (PUBLISHED / "README.md").read_text()
     assert f"| {metric} | {recorded['value']:.4g} |" in card
 
@@ -147,10 +148,19 @@ def test_architecture_declaration_matches_the_model() -> None:
     assert VAE.task_names() == ("unconditional", "latent")
 
 
-@pytest.mark.slow
-def test_the_cards_command_reproduces_the_published_weights(tmp_path: Path) -> None:
-    """Running the command in vae.mnist's card gives bit-identical weights (the eval at the end is skipped)."""
-    import hashlib
+#: how far a retraining may land from the card, in nats: its ELBO on the test split and its final training loss
+#: (the mean of the last logged steps). Another CPU rounds the 4,680 Adam steps of float32 arithmetic differently
+#: (MKL / oneDNN pick other kernels), so the weights drift apart and the card's sha256 cannot be expected; the
+#: model stays as good. The bands are set well above that drift, which acts like a small perturbation of the
+#: trajectory and is expected to stay within the seed-to-seed spread of such a VAE (well under a nat; not measured
+#: across machines here), and far below what a broken run gives: the untrained model's ELBO is about -540 nats, and
+#: the training loss is still about 124 nats after 16 of the 130 epochs (measured on the project's 2-core machine).
+ELBO_TOLERANCE = 2.0
+TRAIN_LOSS_TOLERANCE = 2.0
+
+
+def retrain_with_the_cards_command(out: Path, *extra: str) -> Path:
+    """Run the command in vae.mnist's card (``--out`` replaced by ``out``), plus ``extra``; returns ``out``."""
     import os
     import shlex
     import subprocess
@@ -163,16 +173,46 @@ def test_the_cards_command_reproduces_the_published_weights(tmp_path: Path) -> N
         key, value = words.pop(0).split("=", 1)
         env[key] = value
     assert words[:2] == ["zoo", "train"], command
-    out = words.index("--out")
-    words[out + 1] = str(tmp_path / "run")
+    words[words.index("--out") + 1] = str(out)
     done = subprocess.run(
-        [sys.executable, "-m", "zoo_core", *words[1:], "--no-eval"],
+        [sys.executable, "-m", "zoo_core", *words[1:], *extra],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    weights = tmp_path / "run" / "model" / "model.safetensors"
-    assert hashlib.sha256(weights.read_bytes()).hexdigest() == zoo.info("vae.mnist").weights["sha256"]
+    return out
+
+
+def card_training_loss() -> float:
+    """The final training loss the card reports ("Final training losses (...): loss 101.2")."""
+    import re
+
+    match = re.search(r"Final training losses \(mean over the last logged steps\): loss ([0-9]+(?:\.[0-9]+)?)", _card())
+    assert match, "the card no longer states its final training loss"
+    return float(match.group(1))
+
+
+def _card() -> str:
+    return (PUBLISHED / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_the_cards_command_reproduces_the_published_model(tmp_path: Path) -> None:
+    """The command in vae.mnist's card trains a VAE as good as the published one: the card's ELBO and final
+    training loss, within ELBO_TOLERANCE / TRAIN_LOSS_TOLERANCE nats (not its sha256: see ELBO_TOLERANCE).
+
+    The training takes 20 s on 2 free cores; the ELBO is measured as the card's (``zoo.evaluate``, seed 0).
+    """
+    from zoo_core.training.logging import read_log
+
+    run = retrain_with_the_cards_command(tmp_path / "run", "--no-eval")
+    records = read_log(run / "log.jsonl")
+    assert records[-1]["step"] == 4680  # the whole recipe: 130 epochs of 36 batches
+    assert records[-1]["loss"] == pytest.approx(card_training_loss(), abs=TRAIN_LOSS_TOLERANCE)
+    model = zoo.ZooModel.from_pretrained(run / "model")
+    (measured,) = zoo.evaluate(model, "elbo", "mnist5k")
+    recorded = next(m for m in zoo.info("vae.mnist").metrics if m["name"] == "elbo")
+    assert measured["value"] == pytest.approx(recorded["value"], abs=ELBO_TOLERANCE)
