@@ -276,7 +276,8 @@ def call_parameters(factory: Any, skip: tuple[str, ...] = ("self",)) -> tuple[di
     """The keyword options ``factory`` takes, with their type hints, and whether it takes others too.
 
     A factory that passes ``**options`` on to the class it returns (``def load(**options) -> PhotoDataset``)
-    takes that class's parameters too.
+    takes that class's parameters too; one whose own named parameters that class does not take (``root`` of
+    ``load_mnist(root=..., **options) -> TorchvisionDataset``) passes them elsewhere and stays open-ended.
     """
     import inspect
 
@@ -299,6 +300,12 @@ def call_parameters(factory: Any, skip: tuple[str, ...] = ("self",)) -> tuple[di
                 hints.setdefault(parameter.name, function_hints.get(parameter.name, Any))
         returned = function_hints.get("return")
         if not open_ended or not isinstance(returned, type) or function is not factory:
+            break
+        try:
+            takes = set(inspect.signature(returned.__init__).parameters)
+        except (TypeError, ValueError):
+            break
+        if not set(hints) <= takes:  # the options go somewhere other than the class returned
             break
         function = returned.__init__
     return hints, open_ended

@@ -162,51 +162,61 @@ def load_torchvision(
     return TorchvisionDataset(dataset, name=f"torchvision-{which}", split=split, channels=channels or default_channels)
 
 
-def load_mnist(split: str = "train", **options: Any) -> TorchvisionDataset:
+def load_mnist(
+    split: str = "train", root: str | Path | None = None, channels: int | None = None, **options: Any
+) -> TorchvisionDataset:
     """``torchvision-mnist``: MNIST's 60,000 / 10,000 split from ``root`` (see ``load_torchvision``).
 
     Example:
         >>> len(load_mnist("test", root="~/data"))
         10000
     """
-    return load_torchvision("mnist", split, **options)
+    return load_torchvision("mnist", split, root, channels, **options)
 
 
-def load_fashionmnist(split: str = "train", **options: Any) -> TorchvisionDataset:
+def load_fashionmnist(
+    split: str = "train", root: str | Path | None = None, channels: int | None = None, **options: Any
+) -> TorchvisionDataset:
     """``torchvision-fashionmnist``: Fashion-MNIST's 60,000 / 10,000 split from ``root``.
 
     Example:
         >>> load_fashionmnist("train", root="~/data").image_size
         (28, 28)
     """
-    return load_torchvision("fashionmnist", split, **options)
+    return load_torchvision("fashionmnist", split, root, channels, **options)
 
 
-def load_cifar10(split: str = "train", **options: Any) -> TorchvisionDataset:
+def load_cifar10(
+    split: str = "train", root: str | Path | None = None, channels: int | None = None, **options: Any
+) -> TorchvisionDataset:
     """``torchvision-cifar10``: CIFAR-10's 50,000 / 10,000 split from ``root``.
 
     Example:
         >>> load_cifar10("test", root="~/data").channels
         3
     """
-    return load_torchvision("cifar10", split, **options)
+    return load_torchvision("cifar10", split, root, channels, **options)
 
 
-def load_celeba(split: str = "train", **options: Any) -> TorchvisionDataset:
+def load_celeba(
+    split: str = "train", root: str | Path | None = None, channels: int | None = None, **options: Any
+) -> TorchvisionDataset:
     """``torchvision-celeba``: CelebA's official train / valid / test partition from ``root`` (images only).
 
     Example:
         >>> load_celeba("valid", root="~/data").image_size
         (218, 178)
     """
-    return load_torchvision("celeba", split, **options)
+    return load_torchvision("celeba", split, root, channels, **options)
 
 
-def load_imagefolder(split: str = "train", **options: Any) -> TorchvisionDataset:
+def load_imagefolder(
+    split: str = "train", root: str | Path | None = None, channels: int | None = None, **options: Any
+) -> TorchvisionDataset:
     """``torchvision-imagefolder``: torchvision's ``ImageFolder`` over ``root`` (class subfolders).
 
     Example:
         >>> load_imagefolder("train", root="pets").kind
         'labelled'
     """
-    return load_torchvision("imagefolder", split, **options)
+    return load_torchvision("imagefolder", split, root, channels, **options)
