@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import shutil
 import subprocess
@@ -146,9 +147,18 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int = 1
 
 
 def snapshot_tree(root: Path) -> dict[str, tuple[int, str]]:
-    """Every file under ``root`` with its size and sha256: compare two snapshots to prove nothing changed."""
+    """Every file under ``root`` with its size and sha256: compare two snapshots to prove nothing changed.
+
+    zoo's listing index (``zoo-cache/index/``: the validated catalogs and the entry-point scan, rebuilt from
+    their sources whenever those change) is left out: any command may refresh it, and nothing trusts it blindly.
+    """
     files: dict[str, tuple[int, str]] = {}
     for path in sorted(Path(root).rglob("*")):
+        parts = path.relative_to(root).parts
+        if any(a == "zoo-cache" and b == "index" for a, b in itertools.pairwise(parts)) or (
+            Path(root).name == "zoo-cache" and parts[0] == "index"
+        ):
+            continue
         if path.is_file() and not path.is_symlink():
             data = path.read_bytes()
             files[str(path.relative_to(root))] = (len(data), hashlib.sha256(data).hexdigest())

@@ -50,21 +50,33 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 # -- a) CLI start-up -----------------------------------------------------------------------------
 def bench_cli(repeat: int) -> None:
-    env = clean_env()
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-cache-") as cache:
+        _bench_cli(repeat, Path(cache))
 
-    def command(args: list[str]) -> Callable[[], object]:
+
+def _bench_cli(repeat: int, cache: Path) -> None:
+    """`zoo list` with warm caches (the entry-point scan and the validated catalog in $ZOO_CACHE), and cold."""
+    env = clean_env(ZOO_CACHE=str(cache / "warm"))
+
+    def command(args: list[str], env: dict[str, str] = env) -> Callable[[], object]:
         return lambda: subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+
+    runs = iter(range(10**9))
+
+    def cold() -> object:  # a fresh, empty $ZOO_CACHE each time: the scan and the schema validation both run
+        return command([py, "-m", "zoo_core", "list"], clean_env(ZOO_CACHE=str(cache / f"cold-{next(runs)}")))()
 
     py = sys.executable
     cases = {
         "zoo list (python -m zoo_core list)": command([py, "-m", "zoo_core", "list"]),
+        "zoo list, cold $ZOO_CACHE (python -m zoo_core list)": cold,
         "python -c pass": command([py, "-c", "pass"]),
         "python -c 'import torch'": command([py, "-c", "import torch"]),
     }
     script = Path(py).parent / "zoo"
     if script.exists():
         cases["zoo list (console script)"] = command([str(script), "list"])
-    for case in cases.values():  # warm the page cache and .pyc files
+    for case in cases.values():  # warm the page cache, .pyc files and zoo's caches
         case()
     medians = interleaved(cases, repeat)
     for name, median in medians.items():
@@ -96,7 +108,7 @@ def vae_child(repeat: int) -> None:
     import zoo_core as zoo
     from zoo_core._catalog import get_catalog
     from zoo_core._factory import model_class
-    from zoo_core._hub import fetch_weights
+    from zoo_core.hub.weights import fetch_weights
 
     name = "vae.mnist"
     info = get_catalog().resolve_model(name)
@@ -150,7 +162,7 @@ def bench_big_load(repeat: int) -> None:
     from safetensors.torch import load_file
     from torch import nn
 
-    from zoo_core._hub import sha256_file
+    from zoo_core.hub.verify import sha256_file
     from zoo_core.modeling import ModelConfig, ZooModel
 
     @dataclasses.dataclass
@@ -227,7 +239,7 @@ def bench_cold_load(repeat: int) -> None:
     import json
 
     import zoo_core as zoo
-    from zoo_core._hub import sha256_file
+    from zoo_core.hub.verify import sha256_file
 
     with tempfile.TemporaryDirectory(prefix="zoo-bench-cold-") as tmp:
         root = Path(tmp)

@@ -124,6 +124,7 @@ def test_datasets_and_plugins(runner: CliRunner) -> None:
     assert by_name["zoo_core.builtin.datasets"]["builtin"] is True
 
 
+@pytest.mark.slow
 def test_hub_revisions_match_the_registry(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["hub", "revisions", str(REPO_ROOT / "hub"), "--json"])
     assert result.exit_code == 0, result.output

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 import zoo_core as zoo
 from zoo_core._catalog import reset_catalog
 from zoo_core._plugins import get_plugin_manager
+from zoo_core.checkpoints import read_checkpoint
 from zoo_core.cli import cli
-from zoo_core.convert import read_checkpoint
 
 
 def strip_module_prefix(state_dict: dict, config: dict) -> dict:

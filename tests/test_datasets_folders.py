@@ -81,11 +81,13 @@ def test_image_folder_splits_never_fall_back_to_the_training_images(tmp_path: Pa
 
 
 def test_image_folder_resize_and_crop(tmp_path: Path) -> None:
-    save(tmp_path / "a.png", noise(30, 50, 0))
-    data = load_dataset("imagefolder", root=tmp_path, load_size=40, crop_size=32, seed=3)
+    root = tmp_path / "images"  # not tmp_path itself, which holds $ZOO_CACHE
+    root.mkdir()
+    save(root / "a.png", noise(30, 50, 0))
+    data = load_dataset("imagefolder", root=root, load_size=40, crop_size=32, seed=3)
     assert data.image_size == (32, 32) and data[0]["image"].shape == (3, 32, 32)
     assert torch.equal(
-        data[0]["image"], load_dataset("imagefolder", root=tmp_path, load_size=40, crop_size=32, seed=3)[0]["image"]
+        data[0]["image"], load_dataset("imagefolder", root=root, load_size=40, crop_size=32, seed=3)[0]["image"]
     )
 
 

@@ -427,8 +427,13 @@ def test_define_by_reference_names():
     assert len(define_generator("resnet_6blocks", 1, 3, ngf=4).model) == 10 + 6 + 9
     assert define_discriminator("n_layers", 3, ndf=4, n_layers=5).model[-1].in_channels == 32
     assert define_discriminator("pixel", 3, ndf=4).net[0].in_channels == 3
+    # one table for every plugin: resnet_<n>blocks takes any n up to 64 (as CycleGAN's), U-Nets go down to unet_32
+    assert len(define_generator("resnet_12blocks", 3, 3, ngf=4).model) == 10 + 12 + 9
+    assert isinstance(define_generator("unet_32", 3, 3, ngf=4), UnetGenerator)
     with pytest.raises(ZooError, match="resnet_9blocks"):
-        define_generator("resnet_12blocks", 3, 3)
+        define_generator("unet_512", 3, 3)
+    with pytest.raises(ZooError, match="from 1 to 64 blocks"):
+        define_generator("resnet_65blocks", 3, 3)
     with pytest.raises(ZooError, match="basic"):
         define_discriminator("patch", 3)
 

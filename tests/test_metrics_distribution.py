@@ -179,6 +179,7 @@ def test_fid_metric_streams_and_equals_the_statistics_route(features, real_fake,
 
 
 # -- KID --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_kid_equals_torch_fidelity_default_subsets(features) -> None:
     from torch_fidelity.metric_kid import kid_features_to_metric
 

@@ -106,6 +106,7 @@ def test_pool3_features_equal_pytorch_fid(pytorch_fid_model, ours) -> None:
     torch.testing.assert_close(mine, reference, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fid_metric_equals_calculate_frechet_distance_on_pytorch_fid_activations(pytorch_fid_model, checkpoint) -> None:
     from pytorch_fid.fid_score import calculate_frechet_distance
 
@@ -150,8 +151,9 @@ def test_torch_fidelity_checkpoint_converts_and_gives_its_features_and_unbiased_
         torch.testing.assert_close(ours.classify(x), biased, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_convert_command_writes_a_folder_that_load_fid_inception_reads(checkpoint, ours, tmp_path, monkeypatch) -> None:
-    from zoo_core.convert import convert_checkpoint
+    from zoo_core._factory import convert_checkpoint
 
     source = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
     torch.save(checkpoint, source)

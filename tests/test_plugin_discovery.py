@@ -130,6 +130,7 @@ def test_empty_allow_list_loads_no_entry_point_plugin(broken_site: Path, tmp_pat
     assert all(r["status"] == "loaded" for r in records.values() if r["builtin"])
 
 
+@pytest.mark.slow
 def test_autoload_off_keeps_builtins_and_load_explains_the_missing_plugin(broken_site: Path, tmp_path: Path) -> None:
     """ZOO_DISABLE_PLUGIN_AUTOLOAD=1: only built-ins; `zoo load vae.mnist` says which plugin to install."""
     env = env_with(broken_site, tmp_path, ZOO_DISABLE_PLUGIN_AUTOLOAD="1")

@@ -224,7 +224,8 @@ def test_registry_add_under_another_name_renders_the_card_again(run: Path, regis
 
 def test_registry_add_errors(run: Path, registry: Path, tmp_path: Path) -> None:
     wrong = CliRunner().invoke(cli, ["registry", "add", "gan.tiny", str(run)])
-    assert wrong.exit_code == 1 and "must be registered as vae.<tag>, not 'gan.tiny'" in wrong.output
+    assert wrong.exit_code == 1 and "'gan.tiny' is not a name for a model of the architecture 'vae'" in wrong.output
+    assert "name it vae.<tag>" in wrong.output  # issue 14: the one name check (zoo_core._registry.check_model_name)
     (tmp_path / "empty").mkdir()
     empty = CliRunner().invoke(cli, ["registry", "add", "vae.tiny", str(tmp_path / "empty")])
     assert empty.exit_code == 1 and "holds no zoo-entry.json" in empty.output

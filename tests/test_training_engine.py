@@ -367,6 +367,7 @@ def test_cli_writes_jsonl_sample_grids_checkpoints_and_a_hub_folder(tmp_path: Pa
     assert_same_tensors(dict(loaded.state_dict()), load_checkpoint(latest_checkpoint(out)).model_state())
 
 
+@pytest.mark.slow
 def test_final_summary_evaluates_the_task_metrics_into_the_card(tmp_path: Path, monkeypatch) -> None:
     """The VAE's metrics (ELBO, FID-MNIST) end in the summary and, as model-index, in the card's YAML."""
     from huggingface_hub import ModelCard

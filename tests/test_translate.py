@@ -51,19 +51,30 @@ class TwoWay(ImageTranslator, ZooModel):
     architecture = "twoway"
     config_class = TwoWayConfig
     size_multiple = 4
+    directions = ("AtoB", "BtoA")
 
     def __init__(self, config: TwoWayConfig) -> None:
         super().__init__(config)
-        self.scale = nn.Parameter(torch.tensor(0.5))
+        self.gain = nn.Parameter(torch.tensor(0.5))
         self.seen: list[tuple[str, tuple[int, ...]]] = []
 
-    def translate(self, x: torch.Tensor, direction: str | None = None) -> torch.Tensor:
+    @property
+    def input_channels(self) -> int:
+        return self.config.input_nc
+
+    @property
+    def output_channels(self) -> int:
+        return self.config.output_nc
+
+    def translate(
+        self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False
+    ) -> torch.Tensor:
         direction = direction or "AtoB"
         assert x.shape[-2] % 4 == 0 and x.shape[-1] % 4 == 0
         self.seen.append((direction, tuple(x.shape)))
         if direction == "AtoB":
             assert x.shape[1] == 1
-            return x.expand(-1, 3, -1, -1) * self.scale
+            return x.expand(-1, 3, -1, -1) * self.gain
         assert x.shape[1] == 3
         return x.mean(1, keepdim=True)
 
@@ -79,15 +90,22 @@ class TinySR(ImageTranslator, ZooModel):
     architecture = "tinysr"
     config_class = TinySRConfig
     min_size = 4
+    scale = 2
+
+    @property
+    def input_channels(self) -> int:
+        return self.config.channels
+
+    output_channels = input_channels
 
     def __init__(self, config: TinySRConfig) -> None:
         super().__init__(config)
         self.gain = nn.Parameter(torch.tensor(1.0))
 
-    def upscale(self, x: torch.Tensor) -> torch.Tensor:
+    def translate(
+        self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False
+    ) -> torch.Tensor:
         return F.interpolate(x, scale_factor=2, mode="nearest") * self.gain
-
-    translate = upscale
 
 
 class TestModels:
@@ -336,7 +354,7 @@ def test_zoo_upscale(models, tmp_path: Path) -> None:
     big = pixels(tmp_path / "big.png")
     assert big.shape == (50, 62, 3) and np.array_equal(big[::2, ::2], photo()[:25, :31])
     line = one_line(invoke("upscale", models["pix2pix"], source, "-o", tmp_path / "x.png"))
-    assert "is not a super-resolution model (it has no upscale; its tasks: image-to-image)" in line
+    assert "is not a super-resolution model (its scale is 1); use `zoo translate`." in line
     tiny = write(tmp_path / "tiny.png", photo()[:3, :3])
     assert "smaller than the 4x4" in one_line(invoke("upscale", models["tinysr"], tiny, "-o", tmp_path / "t.png"))
 

@@ -11,10 +11,11 @@ import pytest
 import torch
 
 import zoo_core as zoo
-from zoo_core import _hub
 from zoo_core._catalog import reset_catalog
 from zoo_core._plugins import get_plugin_manager
 from zoo_core._registry import validate_registry
+from zoo_core.hub import verify as _verify
+from zoo_core.hub.cache import zoo_cache_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 calls: list[int] = []
@@ -59,9 +60,9 @@ def test_first_download_pins_then_verifies(upstream, capsys: pytest.CaptureFixtu
     model = zoo.load("vae.authors")
     z = torch.randn(2, 3)
     assert torch.equal(model.decode(z), original.decode(z))
-    sha = _hub.sha256_file(weights)
+    sha = _verify.sha256_file(weights)
     assert f"pinned {sha}" in capsys.readouterr().err
-    pins = json.loads((_hub.zoo_cache_dir() / "pins.json").read_text())
+    pins = json.loads((zoo_cache_dir() / "pins.json").read_text())
     assert list(pins.values()) == [sha]
     assert model.weights_path.suffix == ".safetensors" and model.weights_path.parent.name == "converted"
     zoo.load("vae.authors")  # converted once: the pickle is not opened again
@@ -72,7 +73,7 @@ def test_first_download_pins_then_verifies(upstream, capsys: pytest.CaptureFixtu
 def test_a_changed_file_after_pinning_is_refused(upstream) -> None:
     weights, _ = upstream
     zoo.load("vae.authors")
-    _hub.forget_verified()
+    _verify.forget_verified()
     state = torch.load(weights, weights_only=True)
     state["module.fc4.bias"] += 1
     torch.save(state, weights)

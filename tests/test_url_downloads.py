@@ -27,11 +27,14 @@ from torch import nn
 
 import zoo_core as zoo
 from conftest import REPO_ROOT, run_zoo, zoo_env
-from zoo_core import _hub
 from zoo_core._catalog import reset_catalog
 from zoo_core._plugins import get_plugin_manager
 from zoo_core._registry import validate_registry
 from zoo_core.cli import cli
+from zoo_core.hub import network as _network
+from zoo_core.hub import verify as _verify
+from zoo_core.hub.cache import zoo_cache_dir
+from zoo_core.hub.urls import download_url, url_download_path
 from zoo_core.hub_server import free_port
 from zoo_core.modeling import ModelConfig, UnconditionalGenerator, ZooModel
 
@@ -192,7 +195,7 @@ def upstream(server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[S
     served.files[PATH] = data
     use_registry(tmp_path, monkeypatch, {NAME: entry(base + PATH)})
     conversions.clear()
-    _hub.forget_verified()
+    _verify.forget_verified()
     return served, data, original, base + PATH
 
 
@@ -202,7 +205,7 @@ def same_outputs(model: ZooModel, original: TinyGen) -> bool:
 
 
 def download(url: str) -> Path:
-    return _hub.url_download_path(url, "tiny.pth")
+    return url_download_path(url, "tiny.pth")
 
 
 def leftovers(url: str) -> list[str]:
@@ -224,10 +227,10 @@ def test_first_download_converts_pins_and_loads(upstream, capsys: pytest.Capture
     assert same_outputs(model, original)
     sha = hashlib.sha256(data).hexdigest()
     assert f"pinned {sha}" in capsys.readouterr().err
-    assert json.loads((_hub.zoo_cache_dir() / "pins.json").read_text()) == {f"{NAME} {url}": sha}
-    cached = _hub.zoo_cache_dir() / "urls" / hashlib.sha1(url.encode()).hexdigest() / "tiny.pth"
+    assert json.loads((zoo_cache_dir() / "pins.json").read_text()) == {f"{NAME} {url}": sha}
+    cached = zoo_cache_dir() / "urls" / hashlib.sha1(url.encode()).hexdigest() / "tiny.pth"
     assert cached.read_bytes() == data and not cached.with_name("tiny.pth.part").exists()
-    assert model.weights_path == _hub.zoo_cache_dir() / "converted" / f"{sha}-tinygen.safetensors"
+    assert model.weights_path == zoo_cache_dir() / "converted" / f"{sha}-tinygen.safetensors"
     assert [r["range"] for r in served.requests] == [None]
 
     again = zoo.load(NAME)  # from the cache: no request, no second conversion, no new pin
@@ -242,7 +245,7 @@ def test_a_changed_file_is_refused_after_pinning(upstream) -> None:
     removed = CliRunner().invoke(cli, ["cache", "rm", NAME, "--yes"])
     assert removed.exit_code == 0, removed.output
     assert f"removed {NAME}: {download(url).parent}" in removed.output and "converted" in removed.output
-    assert not download(url).parent.exists() and not list((_hub.zoo_cache_dir() / "converted").iterdir())
+    assert not download(url).parent.exists() and not list((zoo_cache_dir() / "converted").iterdir())
 
     served.files[PATH], _ = checkpoint(1)  # the authors replace the file
     with pytest.raises(zoo.ChecksumMismatchError) as info:
@@ -257,7 +260,7 @@ def test_a_changed_file_is_refused_after_pinning(upstream) -> None:
 def test_an_interrupted_download_resumes_where_it_stopped(upstream) -> None:
     served, data, original, url = upstream
     n = served.drop_after
-    served.drops = _hub._ATTEMPTS  # every request of the first run is cut off after n bytes
+    served.drops = _network.ATTEMPTS  # every request of the first run is cut off after n bytes
     with pytest.raises(zoo.HubUnavailableError) as info:
         zoo.load(NAME)
     assert f"stopped after {3 * n:,} of {len(data):,} bytes" in str(info.value) and "again to resume" in str(info.value)
@@ -288,12 +291,12 @@ def test_a_file_replaced_between_two_attempts_is_downloaded_afresh(server, tmp_p
     """If-Range: the resumed request names the version the .part began with; a new version comes whole."""
     base, served = server
     served.files["/f.bin"] = old = bytes(range(256)) * 200
-    served.drops = _hub._ATTEMPTS
+    served.drops = _network.ATTEMPTS
     target = tmp_path / "f.bin"
     with pytest.raises(zoo.HubUnavailableError, match="stopped after"):
-        _hub.download_url(base + "/f.bin", target)
+        download_url(base + "/f.bin", target)
     served.files["/f.bin"] = new = old[::-1]
-    _hub.download_url(base + "/f.bin", target)
+    download_url(base + "/f.bin", target)
     assert served.requests[-1]["range"] == f"bytes={3 * served.drop_after}-"
     assert target.read_bytes() == new
 
@@ -303,7 +306,7 @@ def test_a_complete_part_file_is_finished_without_downloading_again(server, tmp_
     base, served = server
     served.files["/f.bin"] = data = b"y" * 30_000
     (tmp_path / "f.bin.part").write_bytes(data)
-    assert _hub.download_url(base + "/f.bin", tmp_path / "f.bin").read_bytes() == data
+    assert download_url(base + "/f.bin", tmp_path / "f.bin").read_bytes() == data
     assert served.requests == [{"path": "/f.bin", "range": "bytes=30000-", "sent": 0}]
     assert not (tmp_path / "f.bin.part").exists()
 
@@ -311,10 +314,10 @@ def test_a_complete_part_file_is_finished_without_downloading_again(server, tmp_
 def test_progress_bar_in_bytes_when_asked(server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base, served = server
     served.files["/f.bin"] = b"x" * 50_000
-    _hub.download_url(base + "/f.bin", tmp_path / "f.bin", progress=True)
+    download_url(base + "/f.bin", tmp_path / "f.bin", progress=True)
     err = capsys.readouterr().err
     assert "f.bin" in err and "100%" in err and "48.8k" in err  # 50,000 B in units of 1,024
-    _hub.download_url(base + "/f.bin", tmp_path / "g.bin")  # stderr is not a terminal: no bar
+    download_url(base + "/f.bin", tmp_path / "g.bin")  # stderr is not a terminal: no bar
     assert capsys.readouterr().err == ""
 
 
@@ -324,7 +327,7 @@ def test_an_unreadable_download_is_deleted_and_not_pinned(upstream) -> None:
     served.files[PATH] = data[: len(data) // 2]  # a complete response holding half a checkpoint
     with pytest.raises(zoo.ZooError, match=r"not a readable PyTorch checkpoint.*deleted from the cache"):
         zoo.load(NAME)
-    assert not download(url).exists() and not (_hub.zoo_cache_dir() / "pins.json").exists()
+    assert not download(url).exists() and not (zoo_cache_dir() / "pins.json").exists()
     served.files[PATH] = data
     assert same_outputs(zoo.load(NAME), original)
 
@@ -347,6 +350,7 @@ def test_a_missing_file_is_one_sentence_from_the_cli(upstream) -> None:
     assert leftovers(url) == []
 
 
+@pytest.mark.slow
 def test_an_unreachable_host_fails_fast_in_one_sentence(tmp_path: Path) -> None:
     """`zoo sample` in a fresh process, as a user runs it: nothing listens at the url's port."""
     registry = json.loads((REPO_ROOT / "registry.json").read_text())
@@ -471,7 +475,7 @@ def test_a_manual_entry_asks_for_the_file_then_pins_and_converts_it(
     served.files[PATH] = data
     use_registry(tmp_path, monkeypatch, {NAME: entry(url, manual=True)})
     conversions.clear()
-    _hub.forget_verified()
+    _verify.forget_verified()
     runner = CliRunner()
     result = runner.invoke(cli, ["load", NAME])
     target = download(url)
@@ -486,7 +490,7 @@ def test_a_manual_entry_asks_for_the_file_then_pins_and_converts_it(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     assert same_outputs(zoo.load(NAME), original) and served.requests == [] and conversions == [1]
-    assert json.loads((_hub.zoo_cache_dir() / "pins.json").read_text()) == {
+    assert json.loads((zoo_cache_dir() / "pins.json").read_text()) == {
         f"{NAME} {url}": hashlib.sha256(data).hexdigest()
     }
     with pytest.raises(zoo.RegistryError, match='"manual" goes with a "url"'):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import zoo_core as zoo
-from zoo_core import _hub, _verify
+from zoo_core.hub import verify as _verify
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_a_mismatch_names_both_hashes_and_deletes_link_and_blob(cached: tuple[Pa
     link, blob, good = cached
     wrong = "0" * 64
     with pytest.raises(zoo.ChecksumMismatchError) as info:
-        _hub.verify_file(link, wrong, "vae.mnist", discard=True)
+        _verify.verify_file(link, wrong, "vae.mnist", discard=True)
     message = str(info.value)
     assert "'vae.mnist'" in message and wrong in message and good in message and str(link) in message
     assert not link.exists() and not link.is_symlink() and not blob.exists()
@@ -36,7 +36,7 @@ def test_a_mismatch_names_both_hashes_and_deletes_link_and_blob(cached: tuple[Pa
 def test_a_local_file_is_refused_but_kept(cached: tuple[Path, Path, str]) -> None:
     _, blob, _ = cached
     with pytest.raises(zoo.ChecksumMismatchError, match="it was not used"):
-        _hub.verify_file(blob, "1" * 64, "vae.mnist", discard=False)
+        _verify.verify_file(blob, "1" * 64, "vae.mnist", discard=False)
     assert blob.exists()
 
 
@@ -44,14 +44,14 @@ def test_each_file_is_hashed_once_until_it_changes(
     cached: tuple[Path, Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     link, blob, good = cached
-    _hub.forget_verified()
+    _verify.forget_verified()
     calls: list[Path] = []
-    real_hash = _hub.sha256_file
+    real_hash = _verify.sha256_file
     monkeypatch.setattr(_verify, "sha256_file", lambda p: calls.append(p) or real_hash(p))
-    _hub.verify_file(link, good, "m", discard=True)
-    _hub.verify_file(link, good, "m", discard=True)
+    _verify.verify_file(link, good, "m", discard=True)
+    _verify.verify_file(link, good, "m", discard=True)
     assert len(calls) == 1
     blob.write_bytes(b"tampered" * 100)  # a rewrite changes size / mtime: hashed again, and refused
     with pytest.raises(zoo.ChecksumMismatchError):
-        _hub.verify_file(link, good, "m", discard=True)
+        _verify.verify_file(link, good, "m", discard=True)
     assert len(calls) == 2

@@ -8,6 +8,12 @@ Example:
     >>> images = model.sample(64, seed=0)
 
 Importing zoo_core is cheap: torch is imported only when a model is built.
+
+The public API is ``__all__``: models (``load``, ``create``, ``list_models``, ``info``, ``evaluate``,
+``train``, ``convert_checkpoint``), what plugins subclass or register (``ZooModel``, ``ModelConfig``,
+``Architecture``, ``DatasetInfo``, ``MetricInfo``, ``Converter``, ``hookimpl`` ...), and ``ZooError``,
+the one exception type users and plugins see, with its subclasses. Everything else (``zoo_core.hub``,
+``zoo_core.checkpoints``, ``zoo_core.layers`` ...) is reached by its module path.
 """
 
 from __future__ import annotations
@@ -23,11 +29,11 @@ from ._errors import (
     ZooError,
 )
 from .hookspecs import hookimpl
-from .specs import Architecture, Converter, DatasetInfo, MetricInfo
+from .specs import Architecture, Converter, DatasetInfo, EvaluationProtocol, MetricInfo
 
 if TYPE_CHECKING:
     from ._catalog import ModelInfo
-    from ._factory import create, load
+    from ._factory import convert_checkpoint, create, load
     from .evaluation import evaluate
     from .modeling import ModelConfig, ZooModel
     from .training import train
@@ -39,6 +45,7 @@ __all__ = [
     "ChecksumMismatchError",
     "Converter",
     "DatasetInfo",
+    "EvaluationProtocol",
     "HubUnavailableError",
     "MetricInfo",
     "ModelConfig",
@@ -49,6 +56,7 @@ __all__ = [
     "ZooError",
     "ZooModel",
     "__version__",
+    "convert_checkpoint",
     "create",
     "evaluate",
     "hookimpl",
@@ -86,6 +94,7 @@ def info(name: str) -> ModelInfo:
 _LAZY = {
     "load": ("._factory", "load"),
     "create": ("._factory", "create"),
+    "convert_checkpoint": ("._factory", "convert_checkpoint"),
     "train": (".training", "train"),
     "evaluate": (".evaluation", "evaluate"),
     "ZooModel": (".modeling", "ZooModel"),

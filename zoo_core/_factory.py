@@ -1,4 +1,8 @@
-"""``zoo.load`` and ``zoo.create``: from a name to a ready model."""
+"""``zoo.load``, ``zoo.create`` and ``zoo convert``: from a name (or a foreign checkpoint) to a ready model.
+
+The top of the model layers: it stands on ``zoo_core.hub`` (weights) and ``zoo_core.checkpoints`` (foreign
+files), and neither of them imports it.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ if TYPE_CHECKING:
 
     from .modeling import ZooModel
 
-__all__ = ["create", "load", "model_class"]
+__all__ = ["convert_checkpoint", "create", "load", "model_class"]
 
 LOCAL_PREFIX = "local-dir:"
 
@@ -62,7 +66,7 @@ def load(
         >>> model.sample(16, seed=0).shape
         torch.Size([16, 1, 28, 28])
     """
-    from ._hub import fetch_weights
+    from .hub.weights import fetch_weights
     from .modeling import ZooModel
 
     if _is_local(name):
@@ -87,3 +91,34 @@ def create(architecture: str, **config: Any) -> ZooModel:
         2
     """
     return model_class(architecture).from_config(config)
+
+
+def convert_checkpoint(
+    converter: str,
+    checkpoint: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    config: dict[str, Any] | None = None,
+) -> Path:
+    """Convert ``checkpoint`` with the registered ``converter`` into a Hub-layout folder ``output`` (``zoo convert``).
+
+    The file is read with ``torch.load(weights_only=True)`` (no code from it runs), mapped by the
+    converter, loaded strictly and saved as ``config.json`` + ``model.safetensors`` + a card.
+
+    Example:
+        >>> convert_checkpoint("fid-inception", "pt_inception-2015-12-05-6726825d.pth", "hub/me/inception")
+        PosixPath('hub/me/inception')
+    """
+    from .checkpoints import convert_state, converter_spec
+
+    spec = converter_spec(converter)
+    config = {**spec.options.get("config", {}), **(config or {})}
+    cls = model_class(spec.architecture)
+    # --config values are checked (types, ranges) before the converter or torch sees them
+    config = cls.config_class.from_dict(config, f"architecture {spec.architecture!r}").to_dict()
+    state = convert_state(spec, checkpoint, config)
+    model = cls.from_weights(config, state)
+    card = (
+        f"# {spec.architecture}\n\nConverted by zoo from `{Path(checkpoint).name}` "
+        f"({spec.source or 'a foreign checkpoint'}) with the converter `{converter}`.\n"
+    )
+    return model.save_pretrained(output, card=card, metadata={"converted_from": Path(checkpoint).name})

@@ -8,9 +8,9 @@ the same:
   is ``failed`` and not loaded;
 - a hook implementation with a name that is no zoo hook (a misspelling): ``partly``, it is never called;
 - output printed to stdout at import or in a hook: hidden (stdout carries ``zoo list --json``), ``partly``;
-- a name (model, architecture, dataset, metric, converter, command) that is already taken: ``partly``, the
-  first registrant keeps it (registry.json and the built-ins come first; built-in commands are never
-  replaced), see ``zoo_core._catalog``.
+- a name (architecture, dataset, metric, converter, command, or a model another plugin registered) that is
+  already taken: ``partly``, the first registrant keeps it (the built-ins come first; built-in commands are
+  never replaced); a model name is layered user > plugin > shipped, see ``zoo_core._catalog``.
 
 Environment switches:
 
@@ -18,19 +18,27 @@ Environment switches:
 - ``ZOO_LOAD_PLUGINS=a,b``: load only these plugins (distribution or entry-point names);
   an empty value loads none; a name that matches no plugin is reported with the closest one.
 - ``ZOO_RAISE_PLUGIN_ERRORS=1``: re-raise a plugin's import error instead of recording it.
+
+The scan of the installed distributions for entry points (``importlib.metadata``, the slowest part of
+starting ``zoo``) is cached in ``$ZOO_CACHE/index/entry-points.json``, keyed by the names of the distributions'
+metadata folders in every ``sys.path`` folder and each plugin's ``entry_points.txt``: installing, upgrading
+or removing a distribution changes them, so the next run scans again. The plugins themselves are imported on
+every run (what they do wrong at import is still reported).
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import importlib
 import io
+import json
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -43,9 +51,11 @@ __all__ = [
     "captured_stdout",
     "describe_exception",
     "get_plugin_manager",
+    "on_reset",
     "plugin_records",
     "report_problem",
     "reset_plugins",
+    "warn_once",
 ]
 
 ENTRY_POINT_GROUP = "zoo"
@@ -72,6 +82,7 @@ class PluginRecord:
 _manager: pluggy.PluginManager | None = None
 _records: list[PluginRecord] = []
 _reported: set[str] = set()  # stderr lines already written: each problem is said once per process
+_reset_callbacks: list[Callable[[], None]] = []  # what else to forget with the plugins (the catalog)
 _HOOK_NAMES = tuple(sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), f"{ENTRY_POINT_GROUP}_spec")))
 
 
@@ -94,6 +105,11 @@ def _warn(line: str) -> None:
     if line not in _reported:
         _reported.add(line)
         print(line, file=sys.stderr, flush=True)
+
+
+def warn_once(line: str) -> None:
+    """Write ``line`` to stderr unless this process already wrote it (a problem is said once, not per use)."""
+    _warn(line)
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -168,6 +184,92 @@ def _check_allow_list(allowed: set[str], known: set[str]) -> None:
         _warn(f"Warning: ZOO_LOAD_PLUGINS names {wanted!r}, which is no installed plugin; {hint}")
 
 
+@dataclass(frozen=True)
+class _EntryPoint:
+    """What the scan keeps of one entry point of the group ``zoo`` (loaded without importlib.metadata)."""
+
+    name: str  # the entry point's name
+    value: str  # "module" or "module:attribute"
+    dist: str | None  # the distribution's name
+    version: str | None
+
+    def load(self) -> Any:
+        module_name, _, attribute = self.value.partition(":")
+        obj: Any = importlib.import_module(module_name.strip())
+        for part in attribute.split("[", 1)[0].strip().split(".") if attribute.strip() else []:
+            obj = getattr(obj, part)
+        return obj
+
+
+_SCAN_FORMAT = 1
+
+
+def _stat_key(path: str | os.PathLike[str]) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size]
+
+
+def _distributions_in(folder: str) -> str | None:
+    """A digest of the distributions' metadata folders in one ``sys.path`` folder (``None``: no such folder).
+
+    Installing, upgrading (a new version's folder name) or removing a distribution changes it; other files
+    written in the folder (the current directory is on sys.path) do not.
+    """
+    import hashlib
+
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = sorted(e.name for e in entries if e.name.endswith((".dist-info", ".egg-info", ".egg-link")))
+    except OSError:
+        return None
+    return hashlib.sha1("\0".join(names).encode()).hexdigest()
+
+
+def _scan_key() -> list[Any]:
+    """What the installed entry points depend on: the distributions in every ``sys.path`` folder."""
+    return [_SCAN_FORMAT, sys.version, [[entry, _distributions_in(entry)] for entry in sys.path]]
+
+
+def _scan_cache_path() -> Path:
+    from .hub.cache import zoo_cache_dir
+
+    return zoo_cache_dir() / "index" / "entry-points.json"
+
+
+def _scan_entry_points() -> list[_EntryPoint]:
+    """The entry points of the group ``zoo``, sorted by name: from the cache when nothing on sys.path changed."""
+    key = _scan_key()
+    cache = _scan_cache_path()
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached["key"] == key and all(_stat_key(f) == stat for f, stat in cached["files"]):
+            return [_EntryPoint(**ep) for ep in cached["entry_points"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from importlib.metadata import entry_points
+
+    found, files = [], []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        dist = getattr(ep, "dist", None)
+        found.append(
+            _EntryPoint(
+                ep.name, ep.value, dist.metadata["Name"] if dist is not None else None, getattr(dist, "version", None)
+            )
+        )
+        where = getattr(dist, "_path", None)  # a dist-info folder: its entry_points.txt can change in place
+        if where is not None:
+            files.append([str(Path(where) / "entry_points.txt"), _stat_key(Path(where) / "entry_points.txt")])
+    with contextlib.suppress(OSError, TypeError):
+        from ._atomic import atomic_write_text
+
+        document = {"key": key, "files": files, "entry_points": [asdict(ep) for ep in found]}
+        atomic_write_text(cache, json.dumps(document) + "\n")
+    return found
+
+
 def _load(pm: pluggy.PluginManager, records: list[PluginRecord]) -> None:
     for module_name in BUILTIN_PLUGINS:
         module = __import__(module_name, fromlist=["_"])
@@ -180,14 +282,13 @@ def _load(pm: pluggy.PluginManager, records: list[PluginRecord]) -> None:
     raise_errors = _truthy(os.environ.get("ZOO_RAISE_PLUGIN_ERRORS"))
     seen: set[str] = set()
     known = set(BUILTIN_PLUGINS)
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
-        dist = getattr(ep, "dist", None)
-        name = dist.metadata["Name"] if dist is not None else ep.name
+    for ep in _scan_entry_points():
+        name = ep.dist or ep.name
         known.update((name, ep.name))
         if name in seen:  # the same distribution found twice on sys.path
             continue
         seen.add(name)
-        record = PluginRecord(name, ep.value, version=dist.version if dist is not None else None)
+        record = PluginRecord(name, ep.value, version=ep.version)
         records.append(record)
         if allowed is not None and name not in allowed and ep.name not in allowed:
             record.status = "skipped"
@@ -233,11 +334,17 @@ def plugin_records() -> list[PluginRecord]:
     return _records
 
 
+def on_reset(callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever the plugins are forgotten (the catalog registers its own reset here, so that
+    this module never imports the catalog: no import cycle)."""
+    if callback not in _reset_callbacks:
+        _reset_callbacks.append(callback)
+
+
 def reset_plugins() -> None:
-    """Forget loaded plugins (tests, or after changing the environment switches)."""
+    """Forget loaded plugins, and what was built from them (tests, or after changing the environment switches)."""
     global _manager, _records
     _manager = None
     _records = []
-    from . import _catalog
-
-    _catalog.reset_catalog()
+    for callback in _reset_callbacks:
+        callback()

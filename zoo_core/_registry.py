@@ -1,4 +1,10 @@
-"""registry.json: reading it and enforcing its JSON Schema (no torch here)."""
+"""Catalog files (registry.json and the user's own): reading, the JSON Schema, model names, the one writer.
+
+No torch here. A catalog file is ``{"version": 1, "models": {"arch.tag": entry, ...}}``; the shipped
+``registry.json`` is one, each path of ``$ZOO_REGISTRY`` (an ``os.pathsep``-separated list) is another, and a
+plugin package may carry one (see ``zoo_core._catalog`` for how they are layered). ``write_registry`` is the
+only code that writes a catalog file: atomically, keeping the file's key order and formatting.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,19 @@ from typing import Any
 from ._errors import RegistryError
 
 __all__ = [
+    "MODEL_NAME",
+    "check_model_name",
     "check_repo_filename",
+    "empty_registry",
     "load_registry",
     "parse_json_strictly",
     "registry_path",
+    "shipped_registry_path",
+    "update_registry",
+    "user_registry_paths",
     "validate_entry",
     "validate_registry",
+    "write_registry",
 ]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -46,10 +59,69 @@ def check_repo_filename(filename: str, where: str) -> str:
     return filename
 
 
+#: A model name, ``arch.tag``: the schema's ``models.propertyNames`` pattern (a test keeps the two equal).
+MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_.-]*$")
+_ARCHITECTURE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def check_model_name(name: str, architecture: str | None = None, *, where: str = "") -> str:
+    """``name`` if it is a model name ``ARCHITECTURE.TAG`` (of ``architecture`` when given), else a ZooError.
+
+    Every place that accepts a model name calls this before doing any work: ``zoo train --name``,
+    ``zoo registry add``, ``register_model``, a plugin's ``register_models`` and every catalog file.
+
+    Example:
+        >>> check_model_name("wgan-gp.mnist", "wgan-gp")
+        'wgan-gp.mnist'
+        >>> check_model_name("wgangp.mnist", "wgan-gp")  # ZooError: ... must be named wgan-gp.<tag> ...
+    """
+    prefix = f"{where}: " if where else ""
+    if architecture is not None and _ARCHITECTURE_NAME.match(architecture or ""):
+        form, example = f"{architecture}.<tag>", f"{architecture}.mnist"
+        if not isinstance(name, str) or name.split(".", 1)[0] != architecture or not MODEL_NAME.match(name):
+            raise RegistryError(
+                f"{prefix}{name!r} is not a name for a model of the architecture {architecture!r}: name it {form} "
+                f"(the tag: lower-case letters, digits, '-', '_' and '.'), e.g. {example}."
+            )
+        return name
+    if not isinstance(name, str) or not MODEL_NAME.match(name):
+        raise RegistryError(
+            f"{prefix}{name!r} is not a model name: a name is ARCHITECTURE.TAG in lower-case letters, digits, "
+            "'-' and '_' (the tag may also hold '.'), e.g. vae.mnist."
+        )
+    return name
+
+
+def shipped_registry_path() -> Path:
+    """The registry.json shipped with zoo_core: the catalog of the models this project publishes."""
+    return _PACKAGE_DIR / "registry.json"
+
+
+def user_registry_paths() -> list[Path]:
+    """The user's catalogs: the paths of ``$ZOO_REGISTRY`` (``os.pathsep``-separated), highest precedence first.
+
+    Example:
+        >>> os.environ["ZOO_REGISTRY"] = os.pathsep.join(["~/my-models.json", "/shared/lab.json"])
+        >>> user_registry_paths()
+        [PosixPath('/home/me/my-models.json'), PosixPath('/shared/lab.json')]
+    """
+    value = os.environ.get("ZOO_REGISTRY") or ""
+    return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
+
+
 def registry_path() -> Path:
-    """``$ZOO_REGISTRY`` if set, else the registry.json shipped with zoo_core."""
-    override = os.environ.get("ZOO_REGISTRY")
-    return Path(override) if override else Path(__file__).parent / "registry.json"
+    """The catalog file that ``zoo registry add`` (``register_model``) writes by default.
+
+    The first path of ``$ZOO_REGISTRY`` (created on the first write), else the shipped registry.json (this
+    project's own models).
+    """
+    users = user_registry_paths()
+    return users[0] if users else shipped_registry_path()
+
+
+def empty_registry() -> dict[str, Any]:
+    """The document of a new, empty catalog file."""
+    return {"version": 1, "models": {}}
 
 
 @cache
@@ -92,9 +164,16 @@ def _message(error: Any) -> str:
     return error.message
 
 
-def _check_names(models: dict[str, Any]) -> str | None:
+def _check_names(models: Any) -> str | None:
+    if not isinstance(models, dict):
+        return None  # the schema says what is wrong
     for name, entry in models.items():
-        if name.split(".", 1)[0] != entry.get("architecture"):
+        if not MODEL_NAME.match(name):
+            return (
+                f"{_json_path(['models', name])}: {name!r} is not a model name, which is ARCHITECTURE.TAG in "
+                "lower-case letters, digits, '-' and '_' (e.g. vae.mnist)"
+            )
+        if isinstance(entry, dict) and name.split(".", 1)[0] != entry.get("architecture"):
             return (
                 f"{_json_path(['models', name, 'architecture'])}: a model named {name!r} must have "
                 f"architecture {name.split('.', 1)[0]!r}, not {entry.get('architecture')!r}"
@@ -110,7 +189,7 @@ def validate_registry(document: Any, source: str = "registry.json") -> dict[str,
         raise RegistryError(
             f'{source} holds {kind}, not a JSON object; a registry is {{"version": 1, "models": {{...}}}}.'
         )
-    problem = _first_error(_validator(), document) or _check_names(document["models"])
+    problem = _check_names(document.get("models")) or _first_error(_validator(), document)
     if problem:
         raise RegistryError(f"{source} is invalid at {problem}. Fix that field and try again.")
     return document
@@ -123,8 +202,7 @@ def validate_entry(name: str, entry: Any, source: str) -> dict[str, Any]:
 
 def _describe(path: Path) -> str:
     """The registry file as a message names it: ``$ZOO_REGISTRY`` is named when it chose the file."""
-    override = os.environ.get("ZOO_REGISTRY")
-    return f"The registry file {path} (from ZOO_REGISTRY)" if override and Path(override) == path else f"{path}"
+    return f"The registry file {path} (from ZOO_REGISTRY)" if path in user_registry_paths() else f"{path}"
 
 
 class _DuplicateKeys:
@@ -206,10 +284,8 @@ def parse_json_strictly(text: str, source: str) -> Any:
     return document
 
 
-def load_registry(path: Path | None = None) -> dict[str, Any]:
-    """Read and validate registry.json: one sentence for a folder, non-text bytes, bad JSON or a duplicate key."""
-    path = Path(path or registry_path())
-    source = _describe(path)
+def _read_text(path: Path, source: str) -> str:
+    """A catalog file's text, or one sentence for a folder, unreadable or non-UTF-8 bytes."""
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -219,16 +295,112 @@ def load_registry(path: Path | None = None) -> dict[str, Any]:
     except OSError as exc:
         raise RegistryError(f"{source} cannot be read ({exc.strerror or exc}); check ZOO_REGISTRY.") from exc
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RegistryError(
             f"{source} is not a text file (byte {exc.start} is not UTF-8); point ZOO_REGISTRY at a registry JSON file."
         ) from None
+
+
+def _parse(text: str, source: str) -> Any:
     if not text.strip():
         raise RegistryError(f'{source} is empty; it must hold {{"version": 1, "models": {{...}}}}.')
     try:
-        document = parse_json_strictly(text, source)
+        return parse_json_strictly(text, source)
     except (json.JSONDecodeError, RecursionError) as exc:
         where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else ""
         raise RegistryError(f"{source} is not valid JSON ({where or 'nested too deeply'}); fix the file.") from None
-    return validate_registry(document, source)
+
+
+def load_registry(path: str | os.PathLike[str] | None = None, *, missing_ok: bool = False) -> dict[str, Any]:
+    """Read and validate a catalog file (default: ``registry_path()``).
+
+    One sentence for a folder, non-text bytes, bad JSON, a duplicate key or a schema error. ``missing_ok``: a file
+    that does not exist yet is an empty catalog (a user catalog before its first ``zoo registry add``).
+
+    Example:
+        >>> load_registry(shipped_registry_path())["models"]["vae.mnist"]["architecture"]
+        'vae'
+    """
+    path = Path(path or registry_path())
+    source = _describe(path)
+    if missing_ok and not os.path.lexists(path):
+        return empty_registry()
+    return validate_registry(_parse(_read_text(path, source), source), source)
+
+
+# -- the one writer ------------------------------------------------------------------------------------
+def _style(text: str) -> dict[str, Any]:
+    """How a JSON file is written: indent (spaces, a tab, or none), ASCII escapes, line ending, final newline."""
+    indent: int | str | None = None
+    for line in text.splitlines()[1:]:
+        stripped = line.lstrip(" \t")
+        if stripped and len(stripped) < len(line):
+            whitespace = line[: len(line) - len(stripped)]
+            indent = "\t" if whitespace.startswith("\t") else len(whitespace)
+            break
+    return {
+        "indent": indent,
+        "ensure_ascii": not any(ord(char) > 127 for char in text),
+        "newline": "\r\n" if "\r\n" in text else "\n",
+        "final_newline": text.endswith(("\n", "\r")) if text else True,
+    }
+
+
+_NEW_FILE_STYLE = {"indent": 2, "ensure_ascii": True, "newline": "\n", "final_newline": True}
+
+
+def write_registry(path: str | os.PathLike[str], document: dict[str, Any], *, style_of: str | None = None) -> None:
+    """Validate ``document`` and write it to ``path`` atomically, in the formatting of ``style_of`` (the file's text).
+
+    The only code that writes a catalog file (``zoo registry add``, ``register_model``, plugins' scripts such as
+    ``python -m zoo_cyclegan.upstream``): a reader sees the old file or the new one, never half of one; keys keep
+    the document's order; indent, ASCII escapes, line endings and the final newline are the file's own (a new file:
+    2 spaces and a final newline).
+
+    Example:
+        >>> document = load_registry(path)
+        >>> document["models"]["vae.tiny"] = entry
+        >>> write_registry(path, document, style_of=path.read_text())
+    """
+    from ._atomic import atomic_write_text
+
+    path = Path(path)
+    validate_registry(document, _describe(path))
+    style = _style(style_of) if style_of else _NEW_FILE_STYLE
+    text = json.dumps(document, indent=style["indent"], ensure_ascii=style["ensure_ascii"])
+    if style["newline"] != "\n":
+        text = text.replace("\n", style["newline"])
+    if style["final_newline"]:
+        text += style["newline"]
+    atomic_write_text(path.resolve(), text)
+
+
+def update_registry(path: str | os.PathLike[str], entries: dict[str, dict[str, Any]]) -> bool:
+    """Add or replace ``entries`` in the catalog file ``path``, read just before it is written; every other entry
+    stays as it is. A file that does not exist yet is created (with its folders). Returns whether it was created.
+
+    A replaced entry keeps its place; a new one goes where sorting puts it when the file's names are sorted,
+    else at the end.
+
+    Example:
+        >>> update_registry("~/my-models.json", {"wgan-gp.mnist": entry})  # True: the file was created
+        True
+    """
+    path = Path(path).expanduser()
+    source = _describe(path)
+    for name, entry in entries.items():
+        check_model_name(name, entry.get("architecture") if isinstance(entry, dict) else None, where=source)
+    created = not os.path.lexists(path)
+    if created:
+        text, document = None, empty_registry()
+    else:
+        text = _read_text(path, source)
+        document = validate_registry(_parse(text, source), source)
+    models = document["models"]
+    was_sorted = list(models) == sorted(models)
+    models.update(entries)
+    if was_sorted:
+        document["models"] = dict(sorted(models.items()))
+    write_registry(path, document, style_of=text)
+    return created

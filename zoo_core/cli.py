@@ -162,6 +162,7 @@ def info(name: str, as_json: bool) -> None:
     lines = [
         (model.name, model.description),
         ("architecture", f"{model.architecture} (plugin {model.plugin})"),
+        ("catalog", f"{model.catalog} ({model.layer})" if model.catalog else model.layer),
         ("tasks", ", ".join(model.tasks)),
         ("parameters", f"{model.num_params:,}" if model.num_params else "-"),
         ("source", _source_text(model, "trained by zoo")),
@@ -181,7 +182,7 @@ def info(name: str, as_json: bool) -> None:
 
 
 def _pin_text(model: Any) -> str:
-    from ._hub import expected_sha256
+    from .hub.pins import expected_sha256
 
     pinned = expected_sha256(model)
     if pinned:
@@ -208,14 +209,13 @@ def _load(name: str, device: str | None, dtype: str | None):
 def load(name: str, device: str | None, dtype: str | None) -> None:
     """Download (once), verify and build a model; print what was loaded."""
     model = _load(name, device, dtype)
-    click.echo(f"Loaded {(getattr(model, 'pretrained', None) and model.pretrained.name) or name}")
+    click.echo(f"Loaded {model.pretrained.name if model.pretrained is not None else name}")
     click.echo(f"  architecture: {model.architecture} ({type(model).__module__}.{type(model).__name__})")
     click.echo(f"  tasks:        {', '.join(model.tasks)}")
     click.echo(f"  parameters:   {model.num_parameters():,}")
     click.echo(f"  device/dtype: {model.device} / {str(model.dtype).removeprefix('torch.')}")
-    path = getattr(model, "weights_path", None)
-    if path is not None:
-        click.echo(f"  weights:      {path} (sha256 verified)")
+    if model.weights_path is not None:
+        click.echo(f"  weights:      {model.weights_path} (sha256 verified)")
 
 
 @cli.command()
@@ -425,32 +425,46 @@ def metrics(as_json: bool) -> None:
 
 @cli.command("eval")
 @click.argument("name")
-@click.option("--metric", "metric_names", multiple=True, required=True, help="A metric (repeat for several).")
+@click.option(
+    "--metric",
+    "metric_names",
+    multiple=True,
+    help="A metric (repeat for several); default: every metric the model's entry records.",
+)
 @click.option(
     "--metric-option",
     "metric_option_items",
     multiple=True,
     metavar="METRIC:KEY=VALUE",
-    help="An option of one metric, e.g. psnr-y:crop_border=2 (repeat for several).",
+    help="An option of one metric, e.g. psnr-y:crop_border=2 (repeat for several; with --dataset).",
 )
-@click.option("--dataset", default=None, help="Dataset to compare with (`zoo datasets`).")
+@click.option(
+    "--dataset",
+    default=None,
+    help="Dataset to compare with (`zoo datasets`); without it, each metric's recorded protocol is run again.",
+)
 @click.option(
     "--dataset-option",
     "dataset_option_items",
     multiple=True,
     metavar="KEY=VALUE",
-    help="An option of the dataset's loader, e.g. size=32 (repeat for several).",
+    help="An option of the dataset's loader, e.g. size=32 (repeat for several; with --dataset).",
 )
-@click.option("--split", default="test", show_default=True, help="Dataset split.")
+@click.option("--split", default=None, help="Dataset split (with --dataset; default: test).")
+@click.option(
+    "--protocol",
+    default=None,
+    help="The evaluation protocol (with --dataset; default: the one that fits the model's task and the metric).",
+)
 @click.option(
     "-n",
     "--num",
     "n",
     default=None,
     type=click.IntRange(1, 1_000_000),
-    help="Samples to draw (default: as many as the split has images; at most a million).",
+    help="Samples to draw or items to evaluate (default: the recorded count, else as many as the split has images).",
 )
-@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
+@click.option("--seed", default=None, type=SEED, help="Seed of the samples (default: the recorded seed, else 0).")
 @click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1))
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -460,57 +474,83 @@ def eval_command(
     metric_option_items: tuple[str, ...],
     dataset: str | None,
     dataset_option_items: tuple[str, ...],
-    split: str,
+    split: str | None,
+    protocol: str | None,
     n: int | None,
-    seed: int,
+    seed: int | None,
     batch_size: int,
     device: str | None,
     as_json: bool,
 ) -> None:
-    """Evaluate a model: e.g. `zoo eval vae.mnist --metric fid-mnist --dataset mnist5k -n 5000`."""
-    from .evaluation import evaluate
+    """Evaluate a model: `zoo eval vae.mnist` computes the entry's recorded metrics again, each with its recorded
+    protocol (dataset, split, options, samples, seed), beside the recorded value; `zoo eval vae.mnist --metric
+    fid-mnist --dataset mnist5k -n 5000` measures what you ask."""
+    from .evaluation import evaluate, reproduce_metrics
 
     catalog = get_catalog()
     for metric in metric_names:
         catalog.metric(metric)  # unknown names fail before any download
-    if dataset:
+    if dataset is None:
+        given = [
+            flag
+            for flag, value in (
+                ("--metric-option", metric_option_items),
+                ("--dataset-option", dataset_option_items),
+                ("--split", split),
+                ("--protocol", protocol),
+            )
+            if value
+        ]
+        if given:
+            raise click.UsageError(f"{given[0]} needs --dataset (without it, the recorded protocols are run).")
+        results = reproduce_metrics(
+            name, list(metric_names) or None, n=n, seed=seed, batch_size=batch_size, device=device,
+            progress=not as_json,
+        )  # fmt: skip
+    else:
+        if not metric_names:
+            raise click.UsageError("Name the metrics to measure on --dataset (--metric M).")
         catalog.dataset(dataset.partition(":")[0])
-    metric_options: dict[str, dict[str, Any]] = {}
-    for item in metric_option_items:
-        metric, sep, key_value = item.partition(":")
-        hint = "--metric-option"
-        if not sep or "=" not in key_value:
-            raise click.BadParameter(f"{item!r} is not METRIC:KEY=VALUE, e.g. psnr-y:crop_border=2.", param_hint=hint)
-        if metric not in metric_names:
-            raise click.BadParameter(f"{metric!r} is not among the --metric names evaluated.", param_hint=hint)
-        metric_options.setdefault(metric, {}).update(_key_values((key_value,), "--metric-option"))
-    results = evaluate(
-        name,
-        list(metric_names),
-        dataset,
-        split=split,
-        n=n,
-        seed=seed,
-        batch_size=batch_size,
-        device=device,
-        progress=not as_json,
-        dataset_options=_key_values(dataset_option_items, "--dataset-option") or None,
-        metric_options=metric_options or None,
-    )
+        metric_options: dict[str, dict[str, Any]] = {}
+        for item in metric_option_items:
+            metric, sep, key_value = item.partition(":")
+            hint = "--metric-option"
+            if not sep or "=" not in key_value:
+                raise click.BadParameter(
+                    f"{item!r} is not METRIC:KEY=VALUE, e.g. psnr-y:crop_border=2.", param_hint=hint
+                )
+            if metric not in metric_names:
+                raise click.BadParameter(f"{metric!r} is not among the --metric names evaluated.", param_hint=hint)
+            metric_options.setdefault(metric, {}).update(_key_values((key_value,), "--metric-option"))
+        results = evaluate(
+            name,
+            list(metric_names),
+            dataset,
+            split=split or "test",
+            n=n,
+            seed=0 if seed is None else seed,
+            batch_size=batch_size,
+            device=device,
+            progress=not as_json,
+            dataset_options=_key_values(dataset_option_items, "--dataset-option") or None,
+            metric_options=metric_options or None,
+            protocol=protocol,
+        )
     if as_json:
         _json(results)
         return
-    rows = [
-        [
-            r["name"],
-            f"{r['value']:.4f}",
-            r["unit"],
-            f"{r['dataset']} {r['split']}".strip() or "-",
-            str(r.get("samples", "-")),
-        ]
-        for r in results
-    ]
-    _table(rows, ["METRIC", "VALUE", "UNIT", "DATA", "SAMPLES"])
+    rows = []
+    for r in results:
+        options = {**r.get("dataset_options", {}), **r.get("metric_options", {})}
+        data = " ".join(
+            filter(None, [r.get("dataset"), r.get("split"), ",".join(f"{k}={v}" for k, v in options.items())])
+        )
+        row = [r["name"], f"{r['value']:.4f}", r.get("unit", ""), data or "-", str(r.get("samples", "-"))]
+        if "recorded" in r:
+            row.insert(2, f"{r['recorded']:.4f}")
+        rows.append(row)
+    head = ["METRIC", "VALUE", "UNIT", "DATA", "SAMPLES"]
+    _table(rows, [*head[:2], "RECORDED", *head[2:]] if any("recorded" in r for r in results) else head)
 
 
 def _key_values(items: tuple[str, ...], param_hint: str) -> dict[str, Any]:
@@ -538,7 +578,7 @@ def _key_values(items: tuple[str, ...], param_hint: str) -> dict[str, Any]:
 @click.option("--config", "overrides", multiple=True, metavar="KEY=VALUE", help="Config of the target model.")
 def convert(converter: str, file: str, output: str, overrides: tuple[str, ...]) -> None:
     """Convert a foreign checkpoint FILE with CONVERTER into a Hub-layout folder (ready for `zoo push`)."""
-    from .convert import convert_checkpoint
+    from ._factory import convert_checkpoint
 
     folder = convert_checkpoint(converter, file, output, _key_values(overrides, "--config"))
     click.echo(f"Wrote {folder} (config.json, model.safetensors, README.md)")
@@ -564,9 +604,12 @@ def _train_command_line() -> str | None:
     else:
         prefix = "zoo"
     # A local Hub folder is part of how the run was made (FID-MNIST's classifier may come from it).
-    local_hub = os.environ.get("ZOO_HUB_DIR")
-    if local_hub:
-        prefix = f"ZOO_HUB_DIR={shlex.quote(os.path.relpath(local_hub))} {prefix}"
+    from .hub.weights import hub_dirs
+
+    local_hubs = hub_dirs()
+    if local_hubs:
+        local_hub = os.pathsep.join(os.path.relpath(folder) for folder in local_hubs)
+        prefix = f"ZOO_HUB_DIR={shlex.quote(local_hub)} {prefix}"
     return f"{prefix} {shlex.join(argv)}"
 
 
@@ -634,7 +677,7 @@ def _train_command_line() -> str | None:
 )
 @click.option("--keep", default=3, show_default=True, type=click.IntRange(min=1), help="Checkpoints to keep.")
 @click.option("--workers", default=0, show_default=True, type=click.IntRange(min=0), help="Data-loading processes.")
-@click.option("--name", default=None, help="Model name in the card (default ARCH.DATASET).")
+@click.option("--name", default=None, help="Model name in the card, ARCH.TAG (default ARCH.DATASET).")
 @click.option("--repo-id", default=None, help="Hub repository the card suggests (default zoo/ARCH-DATASET).")
 @click.option(
     "--eval/--no-eval",
@@ -687,6 +730,10 @@ def train(
         raise click.UsageError("--epochs and --steps exclude each other; give one of them.")
     if resume and restart:
         raise click.UsageError("--resume and --restart exclude each other; give one of them.")
+    if name is not None:  # refused before any work, not at `zoo registry add` after the training
+        from ._registry import check_model_name
+
+        check_model_name(name, architecture, where="--name")
     from .training import TrainConfig, Trainer
 
     config = TrainConfig(
@@ -746,7 +793,7 @@ def push_command(
 
 @cli.group(cls=ZooGroup)
 def registry() -> None:
-    """Add trained models to registry.json (hashes are read off the files, never typed)."""
+    """Add trained models to a catalog: yours ($ZOO_REGISTRY) or the shipped registry.json (hashes read off files)."""
 
 
 @registry.command("add")
@@ -758,18 +805,28 @@ def registry() -> None:
     "registry_file",
     default=None,
     type=click.Path(dir_okay=False),
-    help="registry.json to write (default: $ZOO_REGISTRY, else the one zoo ships).",
+    help="Catalog file to write (default: the first path of $ZOO_REGISTRY, else the registry.json zoo ships); "
+    "created if it does not exist yet.",
 )
 def registry_add(name: str, directory: str, repo_id: str | None, registry_file: str | None) -> None:
-    """Register the model of a `zoo train` run (DIRECTORY: its output folder or model/) as NAME (arch.tag)."""
-    from ._registry import registry_path
+    """Register the model of a `zoo train` run (DIRECTORY: its output folder or model/) as NAME (arch.tag).
+
+    It goes into your own catalog, the first path of ZOO_REGISTRY (created if it does not exist yet), or into the
+    registry.json zoo ships when ZOO_REGISTRY is not set (this project's own models). `zoo list` shows it beside
+    every other model.
+    """
+    from ._registry import check_model_name, registry_path
     from .training.finish import register_run
 
-    entry = register_run(name, directory, repo_id=repo_id, registry=registry_file)
+    check_model_name(name)  # before any work (the architecture's prefix is checked against the run's entry)
+    target = os.path.expanduser(registry_file) if registry_file else str(registry_path())
+    created = not os.path.lexists(target)
+    entry = register_run(name, directory, repo_id=repo_id, registry=target)
     weights = entry["weights"]
     click.echo(
-        f"Registered {name} in {registry_file or registry_path()}: {weights['repo_id']}/{weights['filename']} "
-        f"@ {weights['revision']}, sha256 {weights['sha256']} ({weights['size']:,} bytes)."
+        f"Registered {name} in {target}{' (a new catalog)' if created else ''}: "
+        f"{weights['repo_id']}/{weights['filename']} @ {weights['revision']}, sha256 {weights['sha256']} "
+        f"({weights['size']:,} bytes)."
     )
 
 
@@ -788,7 +845,8 @@ def _models(names: tuple[str, ...]):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cache_ls(as_json: bool) -> None:
     """List models whose weights are in the cache."""
-    from ._hub import cache_dir, cached_weights, partial_downloads, zoo_cache_dir
+    from .hub.cache import cache_dir, partial_downloads, zoo_cache_dir
+    from .hub.weights import cached_weights
 
     rows = []
     for model in _models(()):
@@ -816,7 +874,7 @@ def cache_ls(as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
 def cache_prune(dry_run: bool) -> None:
     """Remove leftovers: interrupted downloads (.incomplete, .part), unused lock files, broken links."""
-    from ._hub import prune_cache
+    from .hub.cache import prune_cache
 
     removed, busy = prune_cache(dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
@@ -835,7 +893,9 @@ def cache_prune(dry_run: bool) -> None:
 @click.argument("names", nargs=-1)
 def cache_verify(names: tuple[str, ...]) -> None:
     """Re-hash cached weights and the safetensors converted from them; files that fail are deleted."""
-    from ._hub import cached_weights, check_converted, expected_sha256, forget_verified, verify_file
+    from .hub.pins import expected_sha256
+    from .hub.verify import forget_verified, verify_file
+    from .hub.weights import cached_weights, check_converted
 
     forget_verified()  # every file is read again; the record of verified files is rebuilt from these hashes
     bad, checked = 0, 0
@@ -874,7 +934,7 @@ def cache_rm(names: tuple[str, ...], remove_all: bool, yes: bool) -> None:
     """Remove the cached downloads (Hub repositories, URL downloads) and conversions of the named models."""
     import shutil
 
-    from ._hub import cached_paths
+    from .hub.weights import cached_paths
 
     if not names and not remove_all:
         raise click.UsageError("Name the models to remove, or pass --all.")
@@ -960,6 +1020,82 @@ def hub_revisions(folder: str, as_json: bool) -> None:
         return
     for repo_id, revision in revisions.items():
         click.echo(f"{repo_id} {revision}")
+
+
+# -- the kit for plugin authors: zoo architectures, zoo plugin new / check (zoo_core.testing, zoo_core.scaffold) --
+@cli.command("architectures")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def architectures_command(as_json: bool) -> None:
+    """List architectures: plugin, tasks, whether `zoo train` trains them, and their config fields.
+
+    Reading the config fields imports each architecture's model class (and torch); an architecture whose
+    class cannot be imported is listed with the error instead of its fields.
+    """
+    from .scaffold import describe_architectures
+
+    rows = describe_architectures()
+    if as_json:
+        _json(rows)
+        return
+    for row in rows:
+        trainable = "trainable" if row["trainable"] else "not trainable"
+        click.echo(f"{row['name']}  ({row['plugin'] or 'unknown plugin'}; {', '.join(row['tasks'])}; {trainable})")
+        if row.get("error"):
+            click.echo(f"    config: unavailable ({row['error']})")
+        else:
+            fields = ", ".join(f"{k}={json.dumps(v['default'])}" for k, v in row["config"].items())
+            click.echo(f"    config: {fields or '(no fields)'}")
+
+
+@cli.group(cls=ZooGroup)
+def plugin() -> None:
+    """Write a new plugin, and check a plugin against zoo's conformance kit."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option(
+    "--task",
+    default="unconditional",
+    show_default=True,
+    type=click.Choice(["unconditional", "image-to-image"]),
+    help="The task of the model the template holds.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Folder to write the plugin into (default: ./NAME); it must not exist or be empty.",
+)
+def plugin_new(name: str, task: str, directory: str | None) -> None:
+    """Write an installable plugin package NAME (e.g. demo-gan): a model with its config, a training step,
+    a registry fragment, tests using zoo_core.testing, a README. Then: pip install -e DIR; zoo plugin check NAME."""
+    from .scaffold import write_plugin
+
+    folder = write_plugin(name, task=task, directory=directory)
+    click.echo(f"wrote the plugin {name} in {folder}")
+    click.echo(f"next: pip install -e {folder} && zoo plugin check {name}")
+
+
+@plugin.command("check")
+@click.argument("target", metavar="NAME_OR_PATH")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugin_check(target: str, as_json: bool) -> None:
+    """Run zoo's conformance checks (zoo_core.testing) on an architecture, an installed plugin (its distribution
+    name) or a plugin folder; one line per check, exit 1 when one fails."""
+    from .testing import check_plugin
+
+    reports = check_plugin(target)
+    if as_json:
+        _json([report.to_dict() for report in reports])
+    else:
+        for report in reports:
+            click.echo(report.text())
+    failed = [(r.architecture, c.name) for r in reports for c in r.failed]
+    if failed:
+        where = ", ".join(f"{arch} {check}" for arch, check in failed[:3]) + (" ..." if len(failed) > 3 else "")
+        raise ZooError(f"{len(failed)} conformance check(s) failed ({where}); see the lines marked FAILED above.")
 
 
 _BUILTIN_COMMANDS: dict[str, click.Command] = {}

@@ -7,8 +7,8 @@ cheap: nothing here may import torch.
 
 A plugin cannot take zoo down (see ``zoo_core._plugins``): an error at import or in a hook, a hook
 name that is not one of these, output printed to stdout, or a name that is already taken (a model,
-architecture, dataset, metric, converter or command; built-in commands can never be replaced) is
-reported once on stderr and by ``zoo plugins``, and only that part of the plugin is skipped.
+architecture, dataset, metric, evaluation protocol, converter or command; built-in commands can never
+be replaced) is reported once on stderr and by ``zoo plugins``, and only that part of the plugin is skipped.
 
 Example (``pyproject.toml`` of a plugin)::
 
@@ -31,7 +31,12 @@ def register_architectures(register):
 
 @hookspec
 def register_models(register):
-    """Register pretrained model entries: ``register("arch.tag", {...registry entry...})``."""
+    """Register pretrained model entries: ``register("arch.tag", {...registry entry...})``.
+
+    Each entry is checked against the registry schema (and its name against ``arch.tag``). A plugin may instead
+    ship a ``registry.json`` catalog file in its package, beside the module its entry point names. Plugins'
+    entries override the shipped registry.json's and are overridden by the user's ``$ZOO_REGISTRY`` catalogs.
+    """
 
 
 @hookspec
@@ -42,6 +47,15 @@ def register_datasets(register):
 @hookspec
 def register_metrics(register):
     """Register metrics: ``register(zoo_core.MetricInfo(...))``."""
+
+
+@hookspec
+def register_evaluation_protocols(register):
+    """Register evaluation protocols: ``register(zoo_core.EvaluationProtocol(...))``, how a task's models feed metrics.
+
+    ``zoo eval`` and the final evaluation of ``zoo train`` pick, for each metric, a protocol of one
+    of the model's tasks that provides the metric's inputs (see ``zoo_core.evaluation``).
+    """
 
 
 @hookspec

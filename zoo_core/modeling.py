@@ -14,11 +14,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import inspect
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,6 +32,7 @@ from torch.overrides import TorchFunctionMode
 from ._atomic import atomic_write, atomic_write_text
 from ._config import check_values, describe_value
 from ._errors import ZooError
+from .tasks import abstract_verb, check_contract
 
 __all__ = [
     "DensityModel",
@@ -41,12 +45,16 @@ __all__ = [
     "UnconditionalGenerator",
     "ZooModel",
     "build_on_meta",
+    "check_count",
     "check_device",
     "check_images",
     "check_model_size",
+    "inference_verb",
     "load_weights_into",
     "max_model_bytes",
+    "seeded",
     "seeded_generator",
+    "translate_verb",
 ]
 
 CONFIG_NAME = "config.json"
@@ -231,10 +239,33 @@ class ZooModel(nn.Module):
     Subclasses set ``architecture`` (the registry's architecture name) and ``config_class``,
     take their config as the only argument of ``__init__``, and mix in the task classes below
     (``UnconditionalGenerator``, ``LatentModel`` ...) whose verbs they serve.
+
+    The base does the model hygiene of every contract verb (``zoo_core.tasks``) a subclass defines:
+    it runs in eval mode under ``torch.inference_mode()`` and leaves every module's mode as it was
+    (``inference_verb``); ``translate`` also runs with torch's generator seeded by its ``seed``
+    (``seeded``). A class that names an ``architecture`` is checked against the contracts of its
+    tasks when it is defined: a missing verb or attribute fails in one sentence naming it.
+
+    Example:
+        >>> class Noise(UnconditionalGenerator, ZooModel):
+        ...     architecture, config_class = "noise", NoiseConfig
+        ...     def sample_batch(self, n, generator):
+        ...         return torch.rand(n, 1, 8, 8, generator=generator)
     """
 
     architecture: ClassVar[str] = ""
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    #: the catalog entry a model came from (``zoo.load("vae.mnist")`` sets it); ``None`` otherwise
+    pretrained: Any = None
+    #: the verified weights file ``zoo.load`` read; ``None`` otherwise
+    weights_path: Path | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give the contract verbs the model hygiene, and refuse a model class that lacks a verb of its tasks."""
+        super().__init_subclass__(**kwargs)
+        _wrap_verbs(cls)
+        if cls.__dict__.get("architecture"):  # a concrete model class (an abstract intermediate names none)
+            check_contract(cls, cls.task_names(), f"The model class {cls.__qualname__} ({cls.architecture!r})")
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -257,11 +288,15 @@ class ZooModel(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return next(self.parameters()).device
+        """Where the parameters are (the CPU for a model without any)."""
+        first = next(self.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
 
     @property
     def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
+        """The parameters' dtype (torch's default for a model without any)."""
+        first = next(self.parameters(), None)
+        return first.dtype if first is not None else torch.get_default_dtype()
 
     # -- building ------------------------------------------------------------------------
     @classmethod
@@ -346,7 +381,7 @@ class ZooModel(nn.Module):
                 if not path.is_file():
                     raise ZooError(f"{folder} is not a model folder in Hub layout: it has no {path.name}.")
         else:
-            from ._hub import download_file
+            from .hub.download import download_file
 
             config_path = download_file(str(source), CONFIG_NAME, revision=revision)
             weights_path = download_file(str(source), WEIGHTS_NAME, revision=revision)
@@ -441,6 +476,9 @@ def check_images(x: torch.Tensor, *, channels: int, size: tuple[int, int] | None
 def seeded_generator(seed: int | None) -> torch.Generator:
     """The CPU generator a model's sampling draws from: seeded with ``seed``, or randomly when it is ``None``.
 
+    One of the two seed helpers (with ``seeded``): explicit noise (``torch.randn(..., generator=g)``) comes
+    from here, so the same seed gives the same images on any device.
+
     Example:
         >>> torch.randn(2, generator=seeded_generator(0)).equal(torch.randn(2, generator=seeded_generator(0)))
         True
@@ -450,72 +488,249 @@ def seeded_generator(seed: int | None) -> torch.Generator:
     return generator
 
 
+@contextlib.contextmanager
+def seeded(seed: int | None, device: torch.device | str | None = None) -> Iterator[None]:
+    """torch's global generators seeded with ``seed`` in a forked state, restored afterwards (``None``: untouched).
+
+    For noise a model cannot draw from a generator of its own (dropout at test time): ``translate``
+    runs under it. ``device``: a CUDA device whose generator is forked too.
+
+    Example:
+        >>> with seeded(0):
+        ...     a = torch.rand(2)
+        >>> with seeded(0):
+        ...     torch.equal(a, torch.rand(2))
+        True
+    """
+    if seed is None:
+        yield
+        return
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield
+
+
+def _run_in_eval(model: nn.Module, function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``function(model, *args, **kwargs)`` in eval mode under ``torch.inference_mode()``; every module's mode is
+    restored afterwards (also a submodule that was kept in eval mode while the rest trains)."""
+    if torch.is_inference_mode_enabled() and not model.training:
+        return function(model, *args, **kwargs)  # a verb called by a verb: already clean
+    modes = [(module, module.training) for module in model.modules()]
+    try:
+        model.eval()
+        with torch.inference_mode():
+            return function(model, *args, **kwargs)
+    finally:
+        for module, mode in modes:
+            module.training = mode
+
+
+def inference_verb(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a task verb run in eval mode under ``torch.inference_mode()``, restoring the modules' modes after.
+
+    ``ZooModel`` applies it to every contract verb a model class defines (``__init_subclass__``), so a
+    plugin writes only the computation; the task base classes use it on the verbs they implement.
+
+    Example:
+        >>> model.train(); model.sample(1); model.training  # BatchNorm statistics untouched
+        True
+    """
+    if getattr(function, "__zoo_verb__", False):
+        return function
+
+    @functools.wraps(function)
+    def verb(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
+        return _run_in_eval(self, function, args, kwargs)
+
+    verb.__zoo_verb__ = True  # type: ignore[attr-defined]
+    return verb
+
+
+def _direction_problem(model: Any, direction: object) -> str:
+    """Why ``model`` (an image-to-image model) does not translate in ``direction``: one sentence."""
+    what = f"This {model.architecture or type(model).__name__} model"
+    held: tuple[str, ...] = tuple(model.directions)
+    if not held:
+        return f"{what} translates one way only; call translate without a direction."
+    if direction not in ("AtoB", "BtoA"):
+        return f"{what} translates in direction {' or '.join(map(repr, held))}, not {direction!r}."
+    return f"{what} holds only its {held[0]} direction, so it cannot translate {direction}; use direction={held[0]!r}."
+
+
+def translate_verb(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``inference_verb`` for ``translate``: also checks ``direction`` against the model's ``directions`` and runs
+    under ``seeded(seed, model.device)`` (``seed`` as passed, else the verb's default)."""
+    if getattr(function, "__zoo_verb__", False):
+        return function
+    try:
+        parameter = inspect.signature(function).parameters.get("seed")
+    except (TypeError, ValueError):
+        parameter = None
+    default_seed = parameter.default if parameter is not None and parameter.default is not parameter.empty else 0
+
+    @functools.wraps(function)
+    def verb(self: Any, *args: Any, **kwargs: Any) -> Any:
+        direction = kwargs.get("direction")
+        if direction is not None and direction not in self.directions:
+            raise ZooError(_direction_problem(self, direction))
+        with seeded(kwargs.get("seed", default_seed), self.device):
+            return _run_in_eval(self, function, args, kwargs)
+
+    verb.__zoo_verb__ = True  # type: ignore[attr-defined]
+    return verb
+
+
+#: verbs whose hygiene wrapper is not plain ``inference_verb``
+_VERB_WRAPPERS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {"translate": translate_verb}
+
+
+def _wrap_verbs(cls: type[ZooModel]) -> None:
+    """Wrap every contract verb ``cls`` itself defines (and aliases of it, ``upscale = translate``)."""
+    from .tasks import TASKS
+
+    wrapped: dict[int, Callable[..., Any]] = {}
+    for task in cls.task_names():
+        for name in TASKS[task].verbs:
+            function = next((klass.__dict__[name] for klass in cls.__mro__ if name in klass.__dict__), None)
+            if not inspect.isfunction(function) or getattr(function, "__zoo_verb__", False):
+                continue
+            if getattr(function, "__zoo_abstract__", False):
+                continue
+            wrapped[id(function)] = _VERB_WRAPPERS.get(name, inference_verb)(function)
+            setattr(cls, name, wrapped[id(function)])  # also a verb inherited from a mixin that is no ZooModel
+    for name, value in list(cls.__dict__.items()):
+        if id(value) in wrapped:
+            setattr(cls, name, wrapped[id(value)])
+
+
 class UnconditionalGenerator:
-    """Task ``unconditional``: ``sample(n, seed=...)`` draws images from the model."""
+    """Task ``unconditional`` (contract: ``zoo_core.tasks.Unconditional``): implement ``sample_batch``.
+
+    Example:
+        >>> class Noise(UnconditionalGenerator, ZooModel):
+        ...     architecture, config_class = "noise", NoiseConfig
+        ...     def sample_batch(self, n, generator):
+        ...         return torch.rand(n, 1, 8, 8, generator=generator).to(self.device)
+        >>> Noise(NoiseConfig()).sample(64, seed=0).shape
+        torch.Size([64, 1, 8, 8])
+    """
 
     task = "unconditional"
     #: how many images one forward pass draws
     sample_batch_size: ClassVar[int] = 256
 
+    @abstract_verb
     def sample_batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """Draw ``n`` images; noise comes from ``generator`` (on the CPU, for reproducibility)."""
         raise NotImplementedError
 
-    def sample(self, n: int, *, seed: int | None = None, progress: bool | None = False) -> torch.Tensor:
+    @inference_verb
+    def sample(self, n: int, *, seed: int | None = None, progress: bool = False) -> torch.Tensor:
         """Draw ``n`` images as floats in [0, 1], ``(n, C, H, W)``; the same seed gives the same images.
 
         Example:
             >>> zoo.load("vae.mnist").sample(64, seed=0).shape
             torch.Size([64, 1, 28, 28])
         """
-        if n < 1:
-            raise ZooError(f"Cannot draw {n} samples; ask for at least 1.")
+        check_count(n)
         from tqdm.auto import tqdm
 
         generator = seeded_generator(seed)
-        chunks = []
-        with torch.inference_mode():
-            sizes = [min(self.sample_batch_size, n - i) for i in range(0, n, self.sample_batch_size)]
-            for size in tqdm(sizes, desc="sampling", unit="batch", disable=not progress or len(sizes) < 2):
-                chunks.append(self.sample_batch(size, generator).float().clamp_(0, 1))
+        sizes = [min(self.sample_batch_size, n - i) for i in range(0, n, self.sample_batch_size)]
+        chunks = [
+            self.sample_batch(size, generator).float().clamp(0, 1)
+            for size in tqdm(sizes, desc="sampling", unit="batch", disable=not progress or len(sizes) < 2)
+        ]
         return torch.cat(chunks)
 
 
+def check_count(n: object) -> int:
+    """``n`` if it is a whole number of images to draw (at least 1), or one sentence."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ZooError(f"Cannot draw {n!r} samples; ask for at least 1.")
+    return n
+
+
 class TextToImageGenerator:
-    """Task ``text-to-image``: ``sample(n, text=..., seed=...)``."""
+    """Task ``text-to-image`` (contract: ``zoo_core.tasks.TextToImage``): implement ``sample``.
+
+    Example:
+        >>> zoo.load("stackgan.mnist").sample(4, text="a wide zero", seed=0).shape
+        torch.Size([4, 1, 64, 64])
+    """
 
     task = "text-to-image"
 
-    def sample(self, n: int, *, text: str, seed: int | None = None) -> torch.Tensor:
+    @abstract_verb
+    def sample(
+        self,
+        n: int,
+        *,
+        text: str | list[str] | None = None,
+        embedding: torch.Tensor | None = None,
+        seed: int | None = None,
+        progress: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         raise NotImplementedError
 
 
 class TextEmbedder:
-    """Task ``text-embedding``: ``encode_text(texts)`` gives one embedding per text, ``(n, dim)``."""
+    """Task ``text-embedding`` (contract: ``zoo_core.tasks.TextEmbedding``): implement ``encode_text``.
+
+    Example:
+        >>> zoo.load("stackgan-text.mnist").encode_text("a thin one").shape
+        torch.Size([1, 1024])
+    """
 
     task = "text-embedding"
 
+    @abstract_verb
     def encode_text(self, texts: str | Sequence[str]) -> torch.Tensor:
         raise NotImplementedError
 
 
 class ImageTranslator:
-    """Task ``image-to-image``: ``translate(x)`` maps a batch of images to another domain."""
+    """Task ``image-to-image`` (contract: ``zoo_core.tasks.ImageToImage``): declare ``input_channels`` and
+    ``output_channels``, implement ``translate``; ``size_multiple``, ``min_size``, ``scale`` default to 1 and
+    ``directions`` to ``()`` (one way).
+
+    Example:
+        >>> class Invert(ImageTranslator, ZooModel):
+        ...     architecture, config_class = "invert", InvertConfig
+        ...     input_channels = output_channels = 1
+        ...     def translate(self, x, *, direction=None, seed=0, progress=False):
+        ...         return 1 - x
+    """
 
     task = "image-to-image"
+    size_multiple: int = 1
+    min_size: int = 1
+    scale: int = 1
+    directions: tuple[str, ...] = ()
 
-    def translate(self, x: torch.Tensor) -> torch.Tensor:
+    @abstract_verb
+    def translate(
+        self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False
+    ) -> torch.Tensor:
         raise NotImplementedError
 
 
 class DensityModel:
-    """Task ``density``: ``log_prob(x)`` in nats per image, and bits per dimension."""
+    """Task ``density`` (contract: ``zoo_core.tasks.Density``): implement ``log_prob`` (nats per image).
+
+    Example:
+        >>> zoo.load("pixelcnnpp.mnist").bits_per_dim(images).mean()
+    """
 
     task = "density"
 
+    @abstract_verb
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    @inference_verb
     def bits_per_dim(self, x: torch.Tensor) -> torch.Tensor:
         """``-log_prob(x) / (D ln 2)`` for each image, D = C x H x W (8.0 is a uniform 8-bit model)."""
         dims = x[0].numel()
@@ -523,27 +738,32 @@ class DensityModel:
 
 
 class ImageClassifier:
-    """Task ``classification``: ``classify(x)`` gives class logits, ``features(x)`` the penultimate layer.
+    """Task ``classification`` (contract: ``zoo_core.tasks.Classification``): ``classify(x)`` gives class logits,
+    ``features(x)`` the penultimate layer.
 
     Metrics such as FID-MNIST use ``features``; a classifier-based Inception Score uses ``classify``.
     """
 
     task = "classification"
 
+    @abstract_verb
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    @abstract_verb
     def features(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
 
 class LatentModel:
-    """Task ``latent``: ``encode(x)`` to latent codes and ``decode(z)`` back to images."""
+    """Task ``latent`` (contract: ``zoo_core.tasks.Latent``): ``encode(x)`` to latent codes and ``decode(z)`` back."""
 
     task = "latent"
 
+    @abstract_verb
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    @abstract_verb
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ZooError
-from ._hub import sha256_file
+from .hub.verify import sha256_file
 
 __all__ = ["HubFile", "PushPlan", "check_hub_folder", "hub_files", "push"]
 

@@ -2,25 +2,28 @@
 
 The command line reads each image, gives the model what it takes, and writes what it returns:
 
+Only the image-to-image contract (``zoo_core.tasks.ImageToImage``) is read: ``translate``,
+``input_channels``, ``output_channels``, ``size_multiple``, ``min_size``, ``directions`` and ``scale``.
+
 - **Channels.** An image is read as grey or RGB, whichever the model takes (PIL's ``L`` / ``RGB``
   conversions: ITU-R 601 luma for RGB to grey, a copy of the grey level for grey to RGB). An
   alpha channel that is fully opaque is dropped; one with transparent pixels is refused, since
   no model here knows what lies behind them. A model that takes other than 1 or 3 channels
   cannot be fed image files.
-- **Size.** Any size of at least ``model.min_size`` pixels a side (default 1). A model declares
-  ``size_multiple`` (default 1), the multiple of which its network needs the sides to be
+- **Size.** Any size of at least ``model.min_size`` pixels a side. A model declares
+  ``size_multiple``, the multiple of which its network needs the sides to be
   (pix2pix's ``unet_256``: 256); the image is padded on the bottom and right to the next
   multiple, by reflection where the image is large enough and by repeating its edge where it
   is not, and the result is cropped back, at the model's scale (4x the input for an x4
-  super-resolution model). Large images for super-resolution are tiled by the model's own
-  ``upscale`` (``translate`` does the same for SR models).
-- **Direction.** ``--direction AtoB|BtoA`` is passed to models whose ``translate`` takes a
-  ``direction`` (CycleGAN's two generators); the image is then read with the channels of that
-  direction's input (``output_nc`` for ``BtoA``). A model that translates one way only refuses it.
-- **Randomness.** Each image is translated under ``torch.manual_seed(seed)`` in a forked
-  generator (and ``seed`` is passed to a ``translate`` that takes one, as pix2pix's), so
-  test-time dropout gives the same output for the same image and seed whatever else runs, and
-  the global generator is left as it was.
+  super-resolution model). ``zoo upscale`` takes models whose ``scale`` is above 1; a large
+  image is tiled by the model's own ``translate``.
+- **Direction.** ``--direction AtoB|BtoA`` must be one of the model's ``directions`` (CycleGAN's
+  two generators); the image is then read with the channels of that direction's input
+  (``output_channels`` for ``BtoA``). With none given, a model translates in the first of its
+  ``directions``. A model that translates one way (``directions == ()``) refuses it.
+- **Randomness.** ``seed`` is passed to ``translate``, which runs under ``torch.manual_seed(seed)``
+  in a forked generator (``zoo_core.modeling.seeded``), so test-time dropout gives the same output
+  for the same image and seed whatever else runs, and the global generator is left as it was.
 - **Checking.** Before the model is loaded, every input is opened and decoded once (a file that
   is not an image, is truncated, or has more than ``MAX_IMAGE_PIXELS``, 8192x8192, is refused:
   a decompression bomb never reaches the decoder) and every output path is checked: names do
@@ -37,8 +40,8 @@ The command line reads each image, gives the model what it takes, and writes wha
   sub-folders under ``-o``; outputs in a folder are PNG files; ``-o FILE.jpg`` with a single
   input image writes that file, in that format.
 - **Progress.** On a terminal (stderr a TTY; never when piped), a run of several images shows a
-  tqdm bar with its ETA, and a model whose ``translate`` / ``upscale`` takes ``progress`` shows
-  the tiles of a large image.
+  tqdm bar with its ETA, and ``progress=True`` is passed to ``translate`` (a tiled super-resolution
+  model shows the tiles of a large image).
 
 Every failure is a ``ZooError`` with one sentence: the CLI prints it and exits with code 1.
 
@@ -55,7 +58,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import os
 import sys
@@ -70,6 +72,8 @@ from ._errors import ZooError
 
 if TYPE_CHECKING:
     import torch
+
+    from .tasks import ImageToImage
 
 __all__ = [
     "DIRECTIONS",
@@ -134,73 +138,55 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
 
 
-def input_channels(model: Any, direction: str | None = None) -> int | None:
-    """The channels ``model`` takes (in ``direction``): its config's ``output_nc`` for ``BtoA``, else its
-    ``input_channels``, else its config's ``input_nc`` or ``channels``; ``None`` when it does not say.
-    With no ``direction``, a model that lists its ``held_directions`` (CycleGAN) translates in the first.
+def input_channels(model: ImageToImage, direction: str | None = None) -> int:
+    """The channels ``model`` takes in ``direction``: its ``output_channels`` for ``BtoA``, else its
+    ``input_channels``. With no ``direction``, a model translates in the first of its ``directions``.
 
     Example:
-        >>> input_channels(zoo.create("pix2pix", input_nc=1, output_nc=3), "AtoB")
+        >>> input_channels(zoo.create("pix2pix", input_nc=1, output_nc=3))
         1
     """
-    config = getattr(model, "config", None)
-    if direction is None and getattr(model, "held_directions", None):
-        direction = model.held_directions[0]  # a BtoA-only CycleGAN reads images of its output_nc
-    if direction == "BtoA" and isinstance(getattr(config, "output_nc", None), int):
-        return int(config.output_nc)
-    declared = getattr(model, "input_channels", None)
-    if isinstance(declared, int) and not isinstance(declared, bool):
-        return declared
-    for key in ("input_nc", "channels"):
-        value = getattr(config, key, None)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
+    if direction is None and model.directions:
+        direction = model.directions[0]  # a BtoA-only CycleGAN reads images of its output_channels
+    if direction == "BtoA":
+        return _positive(model.output_channels, "output_channels")
+    return _positive(model.input_channels, "input_channels")
 
 
-def _takes(function: Any, keyword: str) -> bool:
-    try:
-        parameters = inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-    return keyword in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+def _positive(value: object, key: str) -> int:
+    """A contract attribute's value (``min_size``, ``scale`` ...), which must be an int >= 1, or one sentence."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ZooError(f"The model declares {key}={value!r}, not a whole number >= 1; its plugin is inconsistent.")
+    return value
 
 
-def _verb(model: Any, verb: str, name: str) -> Any:
-    function = getattr(model, verb, None)
-    if callable(function):
-        return function
-    tasks = ", ".join(getattr(model, "tasks", ())) or "none"
-    if verb == "upscale":
-        raise ZooError(f"{name} is not a super-resolution model (it has no upscale; its tasks: {tasks}).")
-    raise ZooError(f"{name} does not translate images (its tasks: {tasks}); pick an image-to-image model.")
+def _check_model(model: Any, verb: str, name: str) -> None:
+    """Fail unless ``model`` serves image-to-image (and, for ``upscale``, has a ``scale`` above 1)."""
+    from .modeling import ZooModel
+
+    tasks = model.tasks if isinstance(model, ZooModel) else ()
+    if "image-to-image" not in tasks:
+        raise ZooError(
+            f"{name} does not translate images (its tasks: {', '.join(tasks) or 'none'}); pick an image-to-image model."
+        )
+    if verb == "upscale" and _positive(model.scale, "scale") == 1:
+        raise ZooError(f"{name} is not a super-resolution model (its scale is 1); use `zoo translate`.")
 
 
-def _check_direction(model: Any, verb: str, direction: str | None, name: str) -> None:
+def _check_direction(model: ImageToImage, direction: str | None, name: str) -> None:
     if direction is None:
         return
     if direction not in DIRECTIONS:
         raise ZooError(f"direction must be 'AtoB' or 'BtoA', not {direction!r}.")
-    if not _takes(_verb(model, verb, name), "direction"):
+    held = tuple(model.directions)
+    if not held:
         raise ZooError(f"{name} translates in one direction only; drop --direction.")
-
-
-@contextlib.contextmanager
-def _seeded(seed: int | None, device: Any) -> Iterator[None]:
-    """``torch.manual_seed(seed)`` inside a forked generator (the global one is restored afterwards)."""
-    import torch
-
-    if seed is None:
-        yield
-        return
-    devices = [device] if getattr(device, "type", "cpu") == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+    if direction not in held:
+        raise ZooError(f"{name} translates {' and '.join(held)} only, not {direction}; use --direction {held[0]}.")
 
 
 def translate_images(
-    model: Any,
+    model: ImageToImage,
     x: torch.Tensor,
     *,
     direction: str | None = None,
@@ -209,11 +195,11 @@ def translate_images(
     name: str = "The model",
     progress: bool = False,
 ) -> torch.Tensor:
-    """``model.translate`` (or ``model.upscale``) on images of any size: channels matched, padded, cropped back.
+    """``model.translate`` on images of any size: channels matched, padded, cropped back.
 
     ``x`` is float ``(N, C, H, W)`` or ``(C, H, W)`` in [0, 1]; the result has the same layout,
-    in [0, 1], at the model's scale. See the module docstring for each step. ``progress`` is passed on to a
-    ``translate`` / ``upscale`` that takes it by name (a tiled super-resolution model shows its tiles).
+    in [0, 1], at the model's scale. See the module docstring for each step. ``verb="upscale"``
+    refuses a model whose ``scale`` is 1; ``seed`` and ``progress`` are passed on to ``translate``.
 
     Example:
         >>> translate_images(zoo.load("pix2pix.colorize"), torch.rand(3, 100, 70)).shape
@@ -226,27 +212,20 @@ def translate_images(
         raise ZooError(f"{name} takes images shaped (N, C, H, W) or (C, H, W), not {shape}.")
     if not x.is_floating_point():
         raise ZooError(f"{name} takes float images in [0, 1], not {x.dtype}; divide 8-bit images by 255 first.")
-    function = _verb(model, verb, name)
-    _check_direction(model, verb, direction, name)
+    _check_model(model, verb, name)
+    _check_direction(model, direction, name)
     single = x.dim() == 3
     batch = x.unsqueeze(0) if single else x
     batch = match_channels(batch, input_channels(model, direction), what=name.removeprefix("The "))
     h, w = batch.shape[-2:]
-    smallest = _int_attribute(model, "min_size", 1)
+    smallest = _positive(model.min_size, "min_size")
     if min(h, w) < smallest:
         raise ZooError(
             f"{name} takes images of at least {smallest}x{smallest} pixels, got {h}x{w}; "
             "a smaller image holds too little to translate."
         )
-    padded = pad_to_multiple(batch, _int_attribute(model, "size_multiple", 1))
-    kwargs: dict[str, Any] = {"direction": direction} if direction is not None else {}
-    if _takes(function, "seed"):  # a model that seeds its own noise (pix2pix's test-time dropout)
-        kwargs["seed"] = seed
-    if progress and _takes_explicitly(function, "progress"):
-        kwargs["progress"] = True
-    device = getattr(model, "device", torch.device("cpu"))
-    with _seeded(seed, device), torch.inference_mode():
-        out = function(padded, **kwargs)
+    padded = pad_to_multiple(batch, _positive(model.size_multiple, "size_multiple"))
+    out = model.translate(padded, direction=direction, seed=seed, progress=progress)
     if not isinstance(out, torch.Tensor) or out.dim() != 4 or out.shape[0] != padded.shape[0]:
         raise ZooError(f"{name} returned {type(out).__name__} for a batch of images; the plugin is inconsistent.")
     scale_h, rest_h = divmod(out.shape[-2], padded.shape[-2])
@@ -258,11 +237,6 @@ def translate_images(
         )
     out = out[..., : h * scale_h, : w * scale_w].float().clamp(0, 1)
     return out[0] if single else out
-
-
-def _int_attribute(model: Any, key: str, default: int) -> int:
-    value = getattr(model, key, default)
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else default
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -538,15 +512,8 @@ def _new_folders(jobs: Sequence[Job]) -> list[Path]:
     return sorted(missing, key=lambda p: len(p.parts), reverse=True)
 
 
-def _takes_explicitly(function: Any, keyword: str) -> bool:
-    try:
-        return keyword in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def translate_files(
-    model: Any,
+    model: ImageToImage,
     inputs: Sequence[str | os.PathLike[str]],
     output: str | os.PathLike[str],
     *,
@@ -565,8 +532,8 @@ def translate_files(
     output pixels) before the first is translated; each output is written atomically, so a failure or
     Ctrl-C mid-way leaves the outputs of the images before it, complete, and no partial or temporary
     file (folders it created and left empty are removed). ``progress`` (default: stderr is a terminal)
-    shows a bar over the images of a run of several, and the tiles of a model whose ``translate`` /
-    ``upscale`` takes ``progress``.
+    shows a bar over the images of a run of several, and is passed to ``translate`` (the tiles of a
+    large image for a tiled super-resolution model).
 
     Example:
         >>> translate_files(zoo.load("pix2pix.colorize"), ["old.jpg"], "new.png")
@@ -574,13 +541,13 @@ def translate_files(
     """
     from tqdm.auto import tqdm
 
-    _check_direction(model, verb, direction, name)
-    function = _verb(model, verb, name)
+    _check_model(model, verb, name)
+    _check_direction(model, direction, name)
     channels = input_channels(model, direction)
     _check_file_channels(channels)
     jobs = list(jobs) if jobs is not None else prepare_jobs(inputs, output, in_place=in_place)
-    smallest = _int_attribute(model, "min_size", 1)
-    scale = _int_attribute(model, "scale", 1)
+    smallest = _positive(model.min_size, "min_size")
+    scale = _positive(model.scale, "scale")
     for job in jobs:
         w, h = job.size or _probe(job.source)
         if min(w, h) < smallest:
@@ -594,7 +561,7 @@ def translate_files(
                 f"the {MAX_IMAGE_PIXELS:,} pixels (8192x8192) zoo writes; split or shrink it first."
             )
     show = sys.stderr.isatty() if progress is None else progress
-    tiles = bool(show) and _takes_explicitly(function, "progress")
+    tiles = bool(show)
     created = _new_folders(jobs)
     try:
         with tqdm(total=len(jobs), desc=verb, unit="image", disable=not show or len(jobs) < 2) as bar:

@@ -367,6 +367,7 @@ def test_closed_pipe_is_quiet(tmp_path: Path, root: ModuleType) -> None:
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_bad_config_json_as_subprocess(tmp_path: Path, vae_folder: Path, root: ModuleType) -> None:
     config = json.loads((vae_folder / "config.json").read_text())
     write_config(vae_folder, {**config, "hidden_dim": 1_000_000_000})

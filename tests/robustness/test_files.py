@@ -113,7 +113,7 @@ def test_a_registry_filename_outside_the_repository_fails_in_one_sentence(tmp_pa
 
 def test_zoo_hub_dir_never_reads_outside_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry that did not go through the schema still cannot reach a file outside ZOO_HUB_DIR."""
-    from zoo_core._hub import _local_hub_file
+    from zoo_core.hub.weights import local_hub_file
 
     (tmp_path / "secret.bin").write_bytes(b"secret")
     hub = tmp_path / "hub" / "zoo" / "vae-mnist"
@@ -123,7 +123,7 @@ def test_zoo_hub_dir_never_reads_outside_its_folder(tmp_path: Path, monkeypatch:
     info = ModelInfo.from_entry("vae.mnist", fields, "test")
     assert (hub / "../../../secret.bin").resolve().is_file()  # the join alone would reach it
     with pytest.raises(RegistryError, match="relative path inside"):
-        _local_hub_file(info)
+        local_hub_file(info)
 
 
 # -- group 6: zoo hub serve: symbolic links and orphans ---------------------------------------------

@@ -182,6 +182,7 @@ def configs(draw: st.DrawFn) -> Any:
     return config
 
 
+@pytest.mark.slow
 @fuzz(100)
 @given(config=configs())
 def test_fuzz_config_json_of_a_local_model(workdir: Path, config: Any) -> None:
@@ -298,6 +299,7 @@ def command_lines(draw: st.DrawFn) -> tuple[list[str], set[str]]:
     return args, {"run"}
 
 
+@pytest.mark.slow
 @fuzz(150)
 @given(line=command_lines())
 def test_fuzz_cli_arguments(workdir: Path, line: tuple[str, list[str]]) -> None:

@@ -176,6 +176,7 @@ def test_an_output_that_is_an_input_is_refused_before_anything_runs(
     assert files(tmp_path / "out") == ["a.png"]
 
 
+@pytest.mark.slow
 def test_in_place_replaces_each_input_atomically(model: str, tmp_path: Path) -> None:
     """With --in-place the input is replaced where it really lies (through a symlink), whole, nothing else left."""
     photo = image(tmp_path / "data" / "photo.png")
@@ -224,6 +225,7 @@ def test_a_full_disk_mid_folder_leaves_only_complete_outputs(model: str, tmp_pat
     assert snapshot_tree(folder) == before
 
 
+@pytest.mark.slow
 @linux_only
 def test_a_refused_write_is_one_sentence_and_leaves_nothing(model: str, tmp_path: Path) -> None:
     """EACCES at the rename (what a read-only folder gives a user who is not root): one sentence, no file, and the
@@ -330,6 +332,7 @@ def test_a_read_only_folder_is_refused_before_the_model_loads(tmp_path: Path) ->
 
 
 # -- 7. input files that are not images of a sane size --------------------------------------------------------------
+@pytest.mark.slow
 def test_bad_image_files_are_one_sentence_before_the_model_loads(tmp_path: Path) -> None:
     """Not an image, truncated (PNG and JPEG: a JPEG's truncation shows only when decoding), a header that declares
     more than 8192x8192 pixels, one that PIL itself calls a decompression bomb. The model name does not exist, so each
@@ -411,24 +414,28 @@ def test_a_folder_shows_a_progress_bar_on_a_terminal_only(model: str, tmp_path: 
 
 
 def test_a_model_that_tiles_gets_progress_on_a_terminal(tmp_path: Path) -> None:
-    """The tiles of one large image: ``progress`` reaches an ``upscale`` that takes it, only when asked for."""
+    """The tiles of one large image: ``progress`` reaches ``translate``, only when asked for."""
     import torch
     import torch.nn.functional as F
 
+    from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel
     from zoo_core.translate import translate_files
 
-    class Tiled:
-        tasks = ("image-to-image",)
-        scale = 2
+    class Tiled(ImageTranslator, ZooModel):
+        architecture, config_class = "tiled", ModelConfig
+        scale, input_channels, output_channels = 2, 3, 3
 
-        def __init__(self) -> None:
+        def __init__(self, config: ModelConfig) -> None:
+            super().__init__(config)
             self.calls: list[bool] = []
 
-        def upscale(self, x: torch.Tensor, progress: bool = False) -> torch.Tensor:
+        def translate(
+            self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False
+        ) -> torch.Tensor:
             self.calls.append(progress)
             return F.interpolate(x, scale_factor=2, mode="nearest")
 
-    sr = Tiled()
+    sr = Tiled(ModelConfig())
     source = image(tmp_path / "a.png", 30, 20)
     translate_files(sr, [source], tmp_path / "b.png", verb="upscale", progress=True)
     translate_files(sr, [source], tmp_path / "c.png", verb="upscale", progress=False)

@@ -299,7 +299,6 @@ def register_converters(register):
 """
 
 TAKEN = {
-    "model": ("vae.mnist", "registry.json"),
     "architecture": ("vae", "zoo-vae"),
     "dataset": ("mnist5k", "zoo_core.builtin.datasets"),
     "metric": ("fid-mnist", "zoo_core.builtin.classifiers"),
@@ -308,16 +307,32 @@ TAKEN = {
 
 
 def test_names_already_taken_are_skipped_one_by_one(tmp_path: Path, baseline: dict[tuple[str, ...], str]) -> None:
-    """Model, architecture, dataset, metric and converter names that exist stay with their first owner.
+    """Architecture, dataset, metric and converter names that exist stay with their first owner.
 
-    Only the duplicates are skipped: the plugin's new data set name is registered.
+    Only the duplicates are skipped: the plugin's new data set name is registered. A model name is different
+    since issue 14's layered catalogs (user > plugin > shipped): the plugin's vae.mnist is used, and the clash is
+    said once, naming both sources; every other model stays as it was.
     """
     env = env_for(tmp_path, DUPLICATES)
-    stderr = assert_unchanged(env, baseline, ("list", "--json"), ("info", "vae.mnist", "--json"), ("metrics", "--json"))
+    stderr = assert_unchanged(env, baseline, ("metrics", "--json"))
     lines = [line for line in stderr.splitlines() if PLUGIN in line]
-    assert len(lines) == len(TAKEN), stderr
+    assert len(lines) == len(TAKEN) + 1, stderr
     for kind, (name, keeper) in TAKEN.items():
         assert sum(f"{kind} {name!r}" in line and repr(keeper) in line for line in lines) == 1, (kind, stderr)
+    (clash,) = [line for line in lines if "model 'vae.mnist'" in line]
+    assert "registry.json" in clash and f"zoo uses the one by plugin {PLUGIN!r}" in clash, clash
+
+    listed = run_zoo("list", "--json", env=env)
+    assert listed.returncode == 0 and listed.stderr.count("model 'vae.mnist'") == 1, listed.stderr
+    models = {m["name"]: m for m in json.loads(listed.stdout)}
+    expected = {m["name"]: m for m in json.loads(baseline[("list", "--json")])}
+    impostor = models.pop("vae.mnist")
+    assert impostor["description"] == "an impostor" and impostor["layer"] == "plugin", impostor
+    assert impostor["catalog"] == f"{PLUGIN} (register_models)"
+    expected.pop("vae.mnist")
+    assert models == expected
+    info = run_zoo("info", "vae.mnist", "--json", env=env)
+    assert info.returncode == 0 and json.loads(info.stdout)["registered_by"] == PLUGIN, info.stderr
 
     result = run_zoo("datasets", "--json", env=env)
     assert result.returncode == 0, result.stderr
@@ -330,6 +345,7 @@ def test_names_already_taken_are_skipped_one_by_one(tmp_path: Path, baseline: di
     assert record["status"] == "partly"
     for name, keeper in TAKEN.values():
         assert repr(name) in record["error"] and repr(keeper) in record["error"]
+    assert "vae.mnist" not in record["error"]  # nothing of the plugin was skipped for it
 
 
 INVALID_ENTRY = """\

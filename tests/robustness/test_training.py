@@ -96,6 +96,7 @@ def same_weights(a: Path, b: Path) -> bool:
 
 
 # -- --resume -------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_resume_without_latest_json_continues_from_the_newest_checkpoint(zoo: Zoo, run: Path) -> None:
     (run / "checkpoints" / "latest.json").unlink()
     kept, log_before = snapshot(run, STEP[2], STEP[4], STEP[6]), (run / "log.jsonl").read_text()
@@ -111,6 +112,7 @@ def test_resume_without_latest_json_continues_from_the_newest_checkpoint(zoo: Zo
     assert [step for step, _ in losses(run)] == list(range(1, 9))
 
 
+@pytest.mark.slow
 def test_resume_with_a_damaged_latest_json_after_a_kill_mid_log_line(zoo: Zoo, run: Path) -> None:
     """Killed while logging step 6 (before its checkpoint), then latest.json damaged: back to step 4, log kept."""
     shutil.rmtree(run / STEP[6]), shutil.rmtree(run / "model")
@@ -129,6 +131,7 @@ def test_resume_with_a_damaged_latest_json_after_a_kill_mid_log_line(zoo: Zoo, r
     assert [step for step, _ in losses(run)] == list(range(1, 9))
 
 
+@pytest.mark.slow
 def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(zoo: Zoo, run: Path, finished: Path) -> None:
     flip_a_byte(run / STEP[6] / "model.safetensors")  # latest.json still names it
     kept, log_before = snapshot(run, STEP[2], STEP[4]), (run / "log.jsonl").read_text()
@@ -146,6 +149,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(zoo: Zoo, ru
     assert losses(run) == losses(finished)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_cut_short_by_a_kill_is_skipped_when_latest_json_is_lost(zoo: Zoo, run: Path) -> None:
     """What SIGKILL during the write of step 8 leaves (atomic writes: whole files, a temporary one, no state.json)."""
     partial = run / STEP[8]
@@ -166,6 +170,7 @@ def test_a_checkpoint_cut_short_by_a_kill_is_skipped_when_latest_json_is_lost(zo
     assert not list(partial.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_no_checkpoint_that_verifies_is_refused_and_nothing_changes(zoo: Zoo, run: Path) -> None:
     for n in (2, 4, 6):
         flip_a_byte(run / STEP[n] / "optimizers.safetensors")
@@ -176,6 +181,7 @@ def test_no_checkpoint_that_verifies_is_refused_and_nothing_changes(zoo: Zoo, ru
     assert snapshot_tree(run) == before
 
 
+@pytest.mark.slow
 def test_resume_in_a_folder_without_checkpoints_starts_at_step_0_and_keeps_the_log(
     zoo: Zoo, run: Path, finished: Path
 ) -> None:
@@ -191,6 +197,7 @@ def test_resume_in_a_folder_without_checkpoints_starts_at_step_0_and_keeps_the_l
 
 
 # -- neither flag, --restart ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("index", ["intact", "missing"])
 def test_checkpoints_without_resume_or_restart_are_refused(zoo: Zoo, run: Path, index: str) -> None:
     if index == "missing":
@@ -202,6 +209,7 @@ def test_checkpoints_without_resume_or_restart_are_refused(zoo: Zoo, run: Path, 
     assert snapshot_tree(run) == before
 
 
+@pytest.mark.slow
 def test_restart_moves_the_old_run_aside_intact(zoo: Zoo, run: Path) -> None:
     before = snapshot_tree(run)
     typo = zoo(run, "--steps", "2", "--restart", "--config", "hiden_dim=3")  # refused before anything moves
@@ -216,6 +224,7 @@ def test_restart_moves_the_old_run_aside_intact(zoo: Zoo, run: Path) -> None:
     assert [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()] == [1, 2]
 
 
+@pytest.mark.slow
 def test_resume_and_restart_together_are_a_usage_error(zoo: Zoo, run: Path) -> None:
     before = snapshot_tree(run)
     assert_clean_failure(zoo(run, "--resume", "--restart"), 2, mentions="--resume and --restart exclude each other")

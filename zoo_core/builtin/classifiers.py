@@ -17,6 +17,7 @@ def register_architectures(register):
             tasks=("classification",),
             description="The digit classifier of pytorch/examples mnist/main.py; FID-MNIST's feature extractor.",
             paper="https://github.com/pytorch/examples/blob/main/mnist/main.py",
+            test_data={"input_shape": [1, 28, 28]},  # the conformance kit's images: grey 28x28 digits
         )
     )
 

@@ -7,7 +7,7 @@ No torch here: every target is a ``"module:attribute"`` string imported only whe
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..specs import Architecture, Converter, MetricInfo
+from ..specs import Architecture, Converter, EvaluationProtocol, MetricInfo
 
 _GENERATIVE = ("unconditional", "text-to-image")
 _TRANSLATION = ("image-to-image",)
@@ -55,6 +55,32 @@ _METRICS = (
 )  # fmt: skip
 
 
+#: the core's evaluation protocols (their feeds live in zoo_core.evaluation)
+_PROTOCOLS = (
+    EvaluationProtocol(
+        "samples", ("unconditional",), ("fake", "real"), "zoo_core.evaluation:feed_samples",
+        "n seeded samples against the first n images of the split", seeded=True,
+    ),
+    EvaluationProtocol(
+        "captioned-samples", ("text-to-image",), ("fake", "real", "label"),
+        "zoo_core.evaluation:feed_captioned_samples",
+        "one sample per caption of a captioned dataset, in order, from one seeded noise stream", seeded=True,
+    ),
+    EvaluationProtocol(
+        "likelihood", ("latent", "density"), ("model", "images"), "zoo_core.evaluation:feed_likelihood",
+        "the model's likelihood of the split's images",
+    ),
+    EvaluationProtocol(
+        "translation", ("image-to-image",), ("prediction", "target"), "zoo_core.evaluation:feed_translations",
+        "translate(image) against the dataset's target",
+    ),
+    EvaluationProtocol(
+        "classification", ("classification",), ("prediction", "target"),
+        "zoo_core.evaluation:feed_classifications", "classify(image) against the dataset's label",
+    ),
+)  # fmt: skip
+
+
 @hookimpl
 def register_metrics(register):
     for name, create, description, tasks, higher_is_better, unit in _METRICS:
@@ -71,6 +97,12 @@ def register_metrics(register):
 
 
 @hookimpl
+def register_evaluation_protocols(register):
+    for protocol in _PROTOCOLS:
+        register(protocol)
+
+
+@hookimpl
 def register_architectures(register):
     register(
         Architecture(
@@ -80,6 +112,7 @@ def register_architectures(register):
             description="Inception-v3 of FID (TF 2015-12-05 graph, pytorch-fid's layout): pool3 features and "
             "1008-class logits for FID, KID and IS.",
             paper="https://arxiv.org/abs/1706.08500",
+            test_data={"input_shape": [3, 75, 75]},  # the conformance kit's images (resized to 299 inside)
         )
     )
 

@@ -12,7 +12,8 @@ Each public name, its module, and what it reproduces (``models/networks.py`` unl
 - ``ResnetGenerator``, ``ResnetBlock`` (``resnet_generator``): the classes of the same names.
 - ``UnetGenerator``, ``UnetSkipConnectionBlock`` (``unet_generator``): the classes of the same names.
 - ``NLayerDiscriminator``, ``PixelDiscriminator`` (``discriminators``): the classes of the same names.
-- ``define_generator``, ``define_discriminator`` (``factory``): ``define_G``, ``define_D``.
+- ``define_generator``, ``define_discriminator`` (``factory``): ``define_G``, ``define_D``; ``parse_generator``,
+  ``generator_name``, ``GENERATORS``, ``DISCRIMINATORS``: the one table of ``--netG`` / ``--netD`` names.
 - ``GANLoss``, ``gradient_penalty`` (``gan_losses``): ``GANLoss``, ``cal_gradient_penalty``.
 - ``ImagePool`` (``image_pool``): ``util/image_pool.py`` ``ImagePool``.
 - ``LinearDecay``, ``linear_decay_scheduler`` (``schedules``): ``get_scheduler`` with ``lr_policy="linear"``.
@@ -29,7 +30,17 @@ Example:
 from __future__ import annotations
 
 from .discriminators import NLayerDiscriminator, PixelDiscriminator
-from .factory import DISCRIMINATORS, GENERATORS, define_discriminator, define_generator
+from .factory import (
+    DISCRIMINATORS,
+    GENERATORS,
+    MAX_RESNET_BLOCKS,
+    UNET_GENERATORS,
+    GeneratorSpec,
+    define_discriminator,
+    define_generator,
+    generator_name,
+    parse_generator,
+)
 from .gan_losses import GAN_MODES, PENALTY_TYPES, GANLoss, gradient_penalty
 from .image_pool import ImagePool
 from .init import INIT_TYPES, dcgan_weights_init, init_weights
@@ -44,10 +55,13 @@ __all__ = [
     "GAN_MODES",
     "GENERATORS",
     "INIT_TYPES",
+    "MAX_RESNET_BLOCKS",
     "NORM_TYPES",
     "PADDING_TYPES",
     "PENALTY_TYPES",
+    "UNET_GENERATORS",
     "GANLoss",
+    "GeneratorSpec",
     "ImagePool",
     "LinearDecay",
     "NLayerDiscriminator",
@@ -60,12 +74,14 @@ __all__ = [
     "dcgan_weights_init",
     "define_discriminator",
     "define_generator",
+    "generator_name",
     "get_norm_layer",
     "gradient_penalty",
     "init_weights",
     "legacy_instance_norm_keys",
     "linear_decay_scheduler",
     "norm_uses_bias",
+    "parse_generator",
     "patch_instance_norm_state_dict",
     "resolve_norm",
 ]

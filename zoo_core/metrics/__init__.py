@@ -34,6 +34,8 @@ class Metric(abc.ABC):
     inputs: ClassVar[tuple[str, ...]] = ()
     higher_is_better: ClassVar[bool] = False
     unit: ClassVar[str] = ""
+    #: how the value is computed, in words (stored in every metric record with the value)
+    protocol: str = ""
 
     def __init__(self) -> None:
         self.reset()

@@ -40,7 +40,6 @@ __all__ = ["ENTRY_NAME", "MODEL_DIR", "evaluate_run", "finish_run", "register_ru
 MODEL_DIR = "model"
 ENTRY_NAME = "zoo-entry.json"
 SUMMARY_NAME = "summary.json"
-_METRIC_KEYS = ("name", "value", "unit", "dataset", "split", "protocol")
 
 
 def _warn(text: str) -> None:
@@ -48,42 +47,53 @@ def _warn(text: str) -> None:
 
 
 def evaluate_run(model: Any, step: TrainingStep, cfg: TrainConfig) -> list[dict[str, Any]]:
-    """The step's ``eval_metrics`` on its ``eval_dataset`` (default: the training dataset), skipping what cannot run."""
+    """The step's ``eval_metrics``, as metric records that hold their protocol; what cannot run is skipped.
+
+    A name in ``eval_metrics`` is measured on ``eval_dataset`` (default: the training dataset,
+    loaded with the run's ``--dataset-option`` values, which the records keep) with its
+    ``eval_metric_options``; a dict is a metric record without a value (``metric``, ``dataset``,
+    ``dataset_options``, ``metric_options``, ``evaluation``, ...), measured exactly so. Either way
+    ``zoo eval NAME`` later runs the recorded protocol again and finds the same value.
+
+    Example:
+        >>> step.eval_metrics = ("fid-mnist", {"metric": "cycle-l1", "dataset": "mnist5k",
+        ...                                    "metric_options": {"direction": "BtoA"}})
+    """
     from .._catalog import get_catalog
-    from ..evaluation import evaluate
+    from ..evaluation import evaluate, reproduce_metrics
 
     catalog = get_catalog()
     dataset = step.eval_dataset or cfg.dataset
-    if not step.eval_metrics:
-        return []
-    if dataset not in catalog.datasets:
-        _warn(f"the evaluation dataset {dataset!r} is not registered; no final metrics.")
-        return []
-    names = []
-    for name in step.eval_metrics:
-        if name in catalog.metrics:
-            names.append(name)
+    names: list[str] = []
+    plans: list[dict[str, Any]] = []
+    for item in step.eval_metrics:
+        metric = item if isinstance(item, str) else item.get("metric", item.get("name"))
+        if metric not in catalog.metrics:
+            _warn(f"the metric {metric!r} is not registered (yet); skipped.")
+        elif isinstance(item, str):
+            names.append(item)
         else:
-            _warn(f"the metric {name!r} is not registered (yet); skipped.")
-    options: dict[str, Any] = {"split": step.eval_split, "n": cfg.eval_samples, "seed": 0, "device": None}
-    metric_options = {k: v for k, v in step.eval_metric_options.items() if k in names}
+            plans.append(dict(item))
+    if names and dataset.partition(":")[0] not in catalog.datasets:
+        _warn(f"the evaluation dataset {dataset!r} is not registered; no final metrics on it.")
+        names = []
+    options: dict[str, Any] = {"split": step.eval_split, "n": cfg.eval_samples, "seed": 0}
     if step.eval_dataset is None:  # the training dataset, loaded as it was for training
         options["dataset_options"] = cfg.dataset_options or None
-    try:
-        results = evaluate(model, names, dataset, metric_options=metric_options, **options) if names else []
-    except ZooError:  # find which metric failed; keep the others
-        results = []
-        for name in names:
-            try:
-                only = {name: metric_options[name]} if name in metric_options else None
-                results += evaluate(model, [name], dataset, metric_options=only, **options)
-            except ZooError as exc:
-                _warn(f"the metric {name!r} failed and is skipped: {exc}")
+    results: list[dict[str, Any]] = []
+    for name in names:  # one by one: a metric that fails is skipped, the others kept
+        try:
+            only = {name: step.eval_metric_options[name]} if name in step.eval_metric_options else None
+            results += evaluate(model, [name], dataset, metric_options=only, **options)
+        except ZooError as exc:
+            _warn(f"the metric {name!r} failed and is skipped: {exc}")
+    for plan in plans:
+        try:
+            results += reproduce_metrics(model, records=[plan], n=cfg.eval_samples)
+        except ZooError as exc:
+            _warn(f"the metric {plan.get('name', plan.get('metric'))!r} failed and is skipped: {exc}")
     model.train()
-    return [
-        {k: r[k] for k in _METRIC_KEYS if r.get(k) not in (None, "")}  # unrounded: `zoo eval` must match
-        for r in results
-    ]
+    return results  # unrounded, with their protocol: `zoo eval NAME` must match them
 
 
 def _relative(command: str) -> str:
@@ -116,7 +126,9 @@ def build_entry(
     epochs: float,
 ) -> dict[str, Any]:
     """The registry entry of a run (without ``weights``)."""
-    paper = dict(step.paper) or {"title": architecture.description or architecture.name, "url": architecture.paper}
+    paper = {"title": architecture.description or architecture.name, **dict(step.paper)}
+    if not paper.get("url"):  # a step's paper without a link borrows the architecture's ("" when it has none)
+        paper["url"] = architecture.paper or ""
     notes = (
         f"{steps} steps ({epochs:.2f} epochs of the {cfg.split} split, {dataset_size:,} images), global batch "
         f"{cfg.batch_size} on {world_size} process(es), {cfg.precision}{', torch.compile' if cfg.compile else ''}"
@@ -265,8 +277,9 @@ def register_run(
     if not (model_dir / "model.safetensors").is_file():
         raise ZooError(f"{model_dir} holds no model.safetensors; the run did not finish.")
     architecture = entry["architecture"]
-    if name.split(".", 1)[0] != architecture:
-        raise ZooError(f"A {architecture!r} model must be registered as {architecture}.<tag>, not {name!r}.")
+    from .._registry import check_model_name
+
+    check_model_name(name, architecture)  # the one name check: before the card is written again
     if name != saved.get("name"):
         card = model_dir / "README.md"
         body = hand_written_body(card.read_text(encoding="utf-8")) if card.is_file() else ""

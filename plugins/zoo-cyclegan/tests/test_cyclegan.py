@@ -172,7 +172,7 @@ def test_generator_is_the_documented_official_layout() -> None:
     blocks = {f"model.{i}.conv_block.{j}" for i in range(10, 19) for j in (1, 5)}
     assert convs == {"model.1", "model.4", "model.7", "model.19", "model.22", "model.26"} | blocks
     assert list(model.state_dict()) == [f"netG_A.{k}" for k in ours] + [f"netG_B.{k}" for k in ours]
-    assert model.size_multiple == 4 and model.held_directions == ("AtoB", "BtoA")
+    assert model.size_multiple == 4 and model.directions == ("AtoB", "BtoA")
 
 
 def test_a_reference_cyclegan_loads_strictly_and_computes_the_same() -> None:
@@ -226,7 +226,7 @@ def test_legacy_official_file_converts_and_loads_strictly(tmp_path: Path, with_c
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert config == {"architecture": "cyclegan", **OFFICIAL_CONFIG}
     model = zoo.load(str(tmp_path / "out"))
-    assert model.netG_B is None and model.netD_A is None and model.held_directions == ("AtoB",)
+    assert model.netG_B is None and model.netD_A is None and model.directions == ("AtoB",)
     assert set(load_file(tmp_path / "out" / "model.safetensors")) == {f"netG_A.{k}" for k in reference.state_dict()}
     x = torch.rand(1, 3, 24, 20)
     with torch.no_grad():
@@ -247,9 +247,9 @@ def test_single_direction_models_refuse_the_other_direction_in_one_sentence() ->
     with pytest.raises(zoo.ZooError) as info:
         model.translate(torch.rand(1, 1, 16, 16), direction="AtoB")
     message = str(info.value)
-    assert message == (
-        "This CycleGAN holds only its BtoA generator (a single-direction checkpoint), so it cannot translate AtoB; "
-        "use direction='BtoA'."
+    assert (
+        message
+        == "This cyclegan model holds only its BtoA direction, so it cannot translate AtoB; use direction='BtoA'."
     )
     with pytest.raises(zoo.ZooError, match="holds only its BtoA generator"):
         model.reconstruct(y, "BtoA")
@@ -476,8 +476,9 @@ def test_official_entry_downloads_converts_and_loads_strictly(
     authors_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """cyclegan.horse2zebra's entry, its url moved to a loopback server holding a legacy file in the official layout."""
-    from zoo_core import _hub
     from zoo_core._catalog import reset_catalog
+    from zoo_core.hub import verify as _verify
+    from zoo_core.hub.cache import zoo_cache_dir
 
     reference = randomised(ReferenceResnetGenerator(), 7)
     data = pickled(legacy_state_dict(reference))
@@ -490,17 +491,17 @@ def test_official_entry_downloads_converts_and_loads_strictly(
     registry.write_text(json.dumps({"version": 1, "models": {"cyclegan.horse2zebra": entry}}))
     monkeypatch.setenv("ZOO_REGISTRY", str(registry))
     reset_catalog()
-    _hub.forget_verified()
+    _verify.forget_verified()
 
     model = zoo.load("cyclegan.horse2zebra")
     sha = hashlib.sha256(data).hexdigest()
     assert f"pinned {sha}" in capsys.readouterr().err and authors_server.requests == [path]
-    assert model.weights_path == _hub.zoo_cache_dir() / "converted" / f"{sha}-cyclegan.safetensors"
+    assert model.weights_path == zoo_cache_dir() / "converted" / f"{sha}-cyclegan.safetensors"
     assert set(load_file(model.weights_path)) == {f"netG_A.{k}" for k in reference.state_dict()}
     horses = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         assert torch.allclose(model.translate(horses), (reference(horses * 2 - 1) + 1) / 2, atol=1e-6)
-    with pytest.raises(zoo.ZooError, match="holds only its AtoB generator"):
+    with pytest.raises(zoo.ZooError, match="holds only its AtoB direction"):
         model.translate(horses, direction="BtoA")
     again = zoo.load("cyclegan.horse2zebra")  # from the cache: no second request
     assert again.weights_path == model.weights_path and authors_server.requests == [path]
@@ -522,8 +523,8 @@ def golden_values() -> dict[str, torch.Tensor]:
     model = tiny_model()
     x = torch.rand(2, 1, 24, 24, generator=torch.Generator().manual_seed(9))
     values = {
-        "tiny_a_to_b": model.translate(x, "AtoB"),
-        "tiny_b_to_a": model.translate(x, "BtoA"),
+        "tiny_a_to_b": model.translate(x, direction="AtoB"),
+        "tiny_b_to_a": model.translate(x, direction="BtoA"),
         "tiny_d_a": model.netD_A(x).detach(),
     }
     if PUBLISHED.is_dir():
@@ -531,7 +532,7 @@ def golden_values() -> dict[str, torch.Tensor]:
         digits, mnist = published_inputs()
         values |= {
             "published_a_to_b": published.translate(digits),
-            "published_b_to_a": published.translate(mnist, "BtoA"),
+            "published_b_to_a": published.translate(mnist, direction="BtoA"),
         }
     return values
 
@@ -550,15 +551,16 @@ def test_published_weights_load_strictly_and_translate_as_the_golden() -> None:
     config = info.config
     assert set(state) == set(zoo.create("cyclegan", **config).state_dict())
     model = CycleGAN.from_weights(config, state).eval()
-    assert model.num_parameters() == info.num_params and model.held_directions == ("AtoB", "BtoA")
+    assert model.num_parameters() == info.num_params and model.directions == ("AtoB", "BtoA")
     golden = load_file(GOLDEN)
     digits, mnist = published_inputs()
     assert torch.allclose(model.translate(digits), golden["published_a_to_b"], atol=1e-5)
-    assert torch.allclose(model.translate(mnist, "BtoA"), golden["published_b_to_a"], atol=1e-5)
+    assert torch.allclose(model.translate(mnist, direction="BtoA"), golden["published_b_to_a"], atol=1e-5)
     with pytest.raises(zoo.ZooError, match=r"unexpected key\(s\) such as 'netD_A.model.0.bias'"):
         CycleGAN.from_weights({**config, "with_discriminators": False}, state)
 
 
+@pytest.mark.slow
 def test_published_card_matches_registry_and_hub_revision() -> None:
     import yaml
 
@@ -567,12 +569,12 @@ def test_published_card_matches_registry_and_hub_revision() -> None:
     header = yaml.safe_load(card.split("---")[1])
     carded = [r["metrics"][0]["value"] for r in header["model-index"][0]["results"]]
     assert carded == [m["value"] for m in info.metrics]
-    names = [(m["name"], m["dataset"]) for m in info.metrics]
-    assert names == [
-        ("cycle-l1", "digits"),
-        ("cycle-l1", "mnist5k"),
-        ("fid-mnist", "mnist5k"),
-        ("digit-preserved", "digits"),
+    names = [(m["name"], m["dataset"], m["evaluation"]) for m in info.metrics]
+    assert names == [  # FID and agreement of translations read both domains of digits-mnist (the card: mnist5k)
+        ("cycle-l1", "digits", "round-trip"),
+        ("cycle-l1", "mnist5k", "round-trip"),
+        ("fid-mnist", "digits-mnist", "digits-mnist-translations"),
+        ("digit-preserved", "digits-mnist", "digits-mnist-translations"),
     ]
     fid = info.metrics[2]["value"]
     assert info.made_by["command"] in card and f"| translated: `{PUBLISHED_NAME}` G_A(digits) | {fid:.1f} |" in card
@@ -600,6 +602,7 @@ def test_zoo_translate_with_the_published_model(tmp_path: Path, monkeypatch: pyt
         assert pixels.shape == (30, 30) and pixels.std() > 10  # a grey image of the input's size, not blank
 
 
+@pytest.mark.slow
 def test_zoo_eval_reproduces_the_card_cycle_l1_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
     """`zoo eval --metric cycle-l1` (A→B→A on the held-out scikit-learn digits, and B→A→B through
     --metric-option cycle-l1:direction=BtoA on the held-out MNIST digits) gives the card's two values."""
@@ -622,16 +625,25 @@ def test_zoo_eval_reproduces_the_card_cycle_l1_both_ways(monkeypatch: pytest.Mon
 
 @pytest.mark.slow
 def test_the_card_metrics_are_reproduced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """digits_mnist_metrics on the published weights gives the registry's numbers (about 10 s)."""
-    from zoo_cyclegan.evaluation import digits_mnist_metrics
+    """Every recorded metric, through the plugin's evaluation protocols, gives the registry's number (about 20 s)."""
+    from zoo_core.evaluation import reproduce_metrics
 
     monkeypatch.setenv("ZOO_HUB_DIR", str(REPO_ROOT / "hub"))  # mnistnet.mnist5k for FID-MNIST, sha256-checked
     model = zoo.ZooModel.from_pretrained(PUBLISHED)
-    measured = digits_mnist_metrics(model)
     recorded = zoo.info(PUBLISHED_NAME).metrics
+    measured = reproduce_metrics(model, records=recorded)
     assert [m["name"] for m in measured] == [m["name"] for m in recorded]
     for m, r in zip(measured, recorded, strict=True):
         assert m["value"] == pytest.approx(r["value"], rel=1e-4), m["name"]  # recorded on another CPU
+
+
+def test_a_digits_mnist_run_plans_its_final_metrics_with_their_protocols() -> None:
+    from zoo_cyclegan.training import digits_mnist_evaluation
+
+    plans = digits_mnist_evaluation(32, {"margin": 2})
+    assert [p["name"] for p in plans] == ["cycle-l1", "cycle-l1", "fid-mnist", "digit-preserved"]
+    assert plans[0]["dataset_options"] == {"size": 32, "margin": 2} and plans[1]["dataset_options"] == {"size": 32}
+    assert [p.get("metric_options") for p in plans[:2]] == [{"direction": "AtoB"}, {"direction": "BtoA"}]
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write-golden"]:

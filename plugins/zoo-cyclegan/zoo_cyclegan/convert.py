@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from zoo_core import ZooError
+from zoo_core.checkpoints import plain_state_dict
 from zoo_core.layers import patch_instance_norm_state_dict
 
 from .plugin import OFFICIAL_CONFIG  # defined there: plugin.py must not import torch
@@ -41,17 +42,6 @@ __all__ = ["OFFICIAL_CONFIG", "convert_junyanz", "resnet_generator_config"]
 
 
 _BLOCK = re.compile(r"model\.(\d+)\.conv_block\.(\d+)\.weight")
-
-
-def _plain_state_dict(checkpoint: Any) -> dict[str, torch.Tensor]:
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict):
-        checkpoint = checkpoint["state_dict"]
-    if not isinstance(checkpoint, dict) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
-        raise ZooError(
-            "The CycleGAN checkpoint is not a state dict of tensors; convert a file saved by the reference "
-            "(latest_net_G_A.pth) or an official pretrained {name}.pth."
-        )
-    return {key.removeprefix("module."): value for key, value in checkpoint.items()}
 
 
 def resnet_generator_config(state: dict[str, torch.Tensor]) -> dict[str, Any] | None:
@@ -122,7 +112,11 @@ def convert_junyanz(state_dict: Any, config: dict[str, Any]) -> dict[str, torch.
     """
     from .model import CycleGAN, CycleGANConfig
 
-    state = _plain_state_dict(state_dict)
+    state = plain_state_dict(
+        state_dict,
+        what="CycleGAN",
+        fix="convert a file saved by the reference (latest_net_G_A.pth) or an official pretrained {name}.pth",
+    )
     direction = config.get("directions", "AtoB")
     if direction not in ("AtoB", "BtoA"):
         raise ZooError(

@@ -33,91 +33,26 @@ Example:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.layers import (
-    DISCRIMINATORS,
-    NORM_TYPES,
-    ResnetGenerator,
-    define_discriminator,
-    define_generator,
-    init_weights,
-)
-from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel, check_images
+from zoo_core.layers import DISCRIMINATORS, NORM_TYPES, define_discriminator, define_generator, parse_generator
+from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel, check_images, inference_verb
 
 __all__ = [
     "DIRECTIONS",
     "HELD_DIRECTIONS",
     "CycleGAN",
     "CycleGANConfig",
-    "build_generator",
-    "generator_size_multiple",
-    "parse_generator",
 ]
 
 #: the directions ``translate`` takes
 DIRECTIONS = ("AtoB", "BtoA")
 #: the values of ``CycleGANConfig.directions``: both generators, or one
 HELD_DIRECTIONS = ("both", "AtoB", "BtoA")
-
-_RESNET = re.compile(r"resnet_(\d+)blocks")
-#: the most residual blocks ``resnet_<n>blocks`` may ask for (the paper: 9)
-MAX_RESNET_BLOCKS = 64
-_UNET = {"unet_256": 8, "unet_128": 7}
-
-
-def parse_generator(net_g: str) -> tuple[str, int]:
-    """``("resnet", n_blocks)`` or ``("unet", num_downs)`` for a ``netG`` name, or fail in one sentence.
-
-    ``resnet_{n}blocks`` takes any number of blocks (the reference names 9 and 6).
-
-    Example:
-        >>> parse_generator("resnet_9blocks"), parse_generator("resnet_4blocks"), parse_generator("unet_128")
-        (('resnet', 9), ('resnet', 4), ('unet', 7))
-    """
-    match = _RESNET.fullmatch(net_g) if isinstance(net_g, str) else None
-    if match and len(match[1]) <= 3 and 1 <= int(match[1]) <= MAX_RESNET_BLOCKS:
-        return "resnet", int(match[1])
-    if match:
-        raise ZooError(
-            f"A CycleGAN ResNet generator has from 1 to {MAX_RESNET_BLOCKS} blocks, not {match[1]} ({net_g!r})."
-        )
-    if net_g in _UNET:
-        return "unet", _UNET[net_g]
-    raise ZooError(
-        f"Unknown CycleGAN generator {net_g!r}; choose resnet_9blocks (the paper's), resnet_6blocks, "
-        "resnet_<n>blocks, unet_256 or unet_128."
-    )
-
-
-def generator_size_multiple(net_g: str) -> int:
-    """What image sides must be a multiple of: 4 for ResNet generators, 2**num_downs for U-Nets.
-
-    Example:
-        >>> generator_size_multiple("resnet_9blocks"), generator_size_multiple("unet_256")
-        (4, 256)
-    """
-    kind, n = parse_generator(net_g)
-    return 4 if kind == "resnet" else 2**n
-
-
-def build_generator(net_g: str, input_nc: int, output_nc: int, ngf: int, norm: str, use_dropout: bool) -> nn.Module:
-    """The generator ``net_g`` as the reference's ``define_G`` builds and initialises it (N(0, 0.02)).
-
-    Example:
-        >>> type(build_generator("resnet_4blocks", 3, 3, 8, "instance", False)).__name__
-        'ResnetGenerator'
-    """
-    kind, n = parse_generator(net_g)
-    if kind == "resnet" and net_g not in ("resnet_9blocks", "resnet_6blocks"):
-        net = ResnetGenerator(input_nc, output_nc, ngf, norm=norm, use_dropout=use_dropout, n_blocks=n)
-        return init_weights(net, "normal", 0.02)
-    return define_generator(net_g, input_nc, output_nc, ngf, norm=norm, use_dropout=use_dropout)
 
 
 @dataclass
@@ -127,7 +62,7 @@ class CycleGANConfig(ModelConfig):
     - ``input_nc`` / ``output_nc``: channels of domain A / domain B;
     - ``ngf`` / ``ndf``: width of the generators / discriminators;
     - ``netG``: ``resnet_9blocks`` (paper), ``resnet_6blocks`` (the paper's 128x128 choice),
-      ``resnet_<n>blocks``, ``unet_256``, ``unet_128``;
+      ``resnet_<n>blocks``, ``unet_256``, ``unet_128`` (every name of ``zoo_core.layers.parse_generator``);
     - ``netD``: ``basic`` (70x70 PatchGAN), ``n_layers`` (``n_layers_D`` stride-2 layers), ``pixel``;
     - ``norm``: ``instance`` (paper), ``batch`` or ``none``; ``use_dropout``: dropout 0.5 in the blocks;
     - ``image_size``: the training crop (256 in the paper); ``translate`` takes other sizes;
@@ -158,7 +93,7 @@ def _check_config(config: CycleGANConfig) -> None:
         value = getattr(config, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ZooError(f"CycleGAN {key} must be a positive integer, not {value!r}.")
-    parse_generator(config.netG)
+    parse_generator(config.netG, model="CycleGAN")
     if config.netD not in DISCRIMINATORS:
         raise ZooError(f"Unknown CycleGAN discriminator {config.netD!r}; choose one of {', '.join(DISCRIMINATORS)}.")
     if config.norm not in NORM_TYPES:
@@ -173,7 +108,7 @@ def _check_config(config: CycleGANConfig) -> None:
             f"A CycleGAN holding only its {config.directions} generator has no discriminators; "
             "set with_discriminators=false (or directions=both to train one)."
         )
-    multiple = generator_size_multiple(config.netG)
+    multiple = parse_generator(config.netG, model="CycleGAN").size_multiple
     if config.image_size % multiple:
         raise ZooError(
             f"CycleGAN image_size must be a multiple of {multiple} for {config.netG}, not {config.image_size}."
@@ -200,12 +135,9 @@ class CycleGAN(ImageTranslator, ZooModel):
         c = config
         held = ("AtoB", "BtoA") if c.directions == "both" else (c.directions,)
         # the reference's order of construction (and of random draws): G_A, G_B, D_A, D_B
-        self.netG_A = (
-            build_generator(c.netG, c.input_nc, c.output_nc, c.ngf, c.norm, c.use_dropout) if "AtoB" in held else None
-        )
-        self.netG_B = (
-            build_generator(c.netG, c.output_nc, c.input_nc, c.ngf, c.norm, c.use_dropout) if "BtoA" in held else None
-        )
+        options = {"norm": c.norm, "use_dropout": c.use_dropout}
+        self.netG_A = define_generator(c.netG, c.input_nc, c.output_nc, c.ngf, **options) if "AtoB" in held else None
+        self.netG_B = define_generator(c.netG, c.output_nc, c.input_nc, c.ngf, **options) if "BtoA" in held else None
         if c.with_discriminators:
             self.netD_A = define_discriminator(c.netD, c.output_nc, c.ndf, n_layers=c.n_layers_D, norm=c.norm)
             self.netD_B = define_discriminator(c.netD, c.input_nc, c.ndf, n_layers=c.n_layers_D, norm=c.norm)
@@ -216,10 +148,20 @@ class CycleGAN(ImageTranslator, ZooModel):
     @property
     def size_multiple(self) -> int:
         """Image heights and widths must be multiples of this (4 for ResNet generators); ``zoo translate`` pads."""
-        return generator_size_multiple(self.config.netG)
+        return parse_generator(self.config.netG, model="CycleGAN").size_multiple
 
     @property
-    def held_directions(self) -> tuple[str, ...]:
+    def input_channels(self) -> int:
+        """The channels of domain A (what ``AtoB`` takes and ``BtoA`` returns): ``input_nc``."""
+        return self.config.input_nc
+
+    @property
+    def output_channels(self) -> int:
+        """The channels of domain B (what ``AtoB`` returns and ``BtoA`` takes): ``output_nc``."""
+        return self.config.output_nc
+
+    @property
+    def directions(self) -> tuple[str, ...]:
         """The directions this model translates: ``("AtoB", "BtoA")``, or one of them."""
         return tuple(d for d, net in (("AtoB", self.netG_A), ("BtoA", self.netG_B)) if net is not None)
 
@@ -234,7 +176,7 @@ class CycleGAN(ImageTranslator, ZooModel):
         return self.netG_A if direction == "AtoB" else self.netG_B
 
     def _direction(self, direction: str | None) -> str:
-        held = self.held_directions
+        held = self.directions
         if direction is None:
             return held[0]
         if direction not in DIRECTIONS:
@@ -259,11 +201,14 @@ class CycleGAN(ImageTranslator, ZooModel):
             )
 
     # -- the task ---------------------------------------------------------------------------
-    def translate(self, x: torch.Tensor, direction: str | None = None) -> torch.Tensor:
+    def translate(
+        self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False
+    ) -> torch.Tensor:
         """Translate images in [0, 1] ``(N, C, H, W)``: ``"AtoB"`` with ``netG_A``, ``"BtoA"`` with ``netG_B``.
 
         ``direction=None`` is ``"AtoB"``, or the only direction a single-direction model holds. H
-        and W must be multiples of ``size_multiple``. Runs without gradients; returns float32 in [0, 1].
+        and W must be multiples of ``size_multiple``. Deterministic (``seed`` and ``progress`` are unused);
+        returns float32 in [0, 1].
 
         Example:
             >>> zebras = zoo.load("cyclegan.horse2zebra").translate(horses)
@@ -271,10 +216,10 @@ class CycleGAN(ImageTranslator, ZooModel):
         direction = self._direction(direction)
         self._check_input(x, direction)
         net = self.generator(direction)
-        with torch.no_grad():
-            out = net(x.to(self.device, self.dtype) * 2 - 1)
+        out = net(x.to(self.device, self.dtype) * 2 - 1)
         return ((out.float() + 1) / 2).clamp_(0, 1)
 
+    @inference_verb
     def reconstruct(self, x: torch.Tensor, direction: str = "AtoB") -> torch.Tensor:
         """The round trip of the cycle loss: ``F(G(x))`` for ``"AtoB"`` (x in A), ``G(F(x))`` for ``"BtoA"``.
 
@@ -287,6 +232,5 @@ class CycleGAN(ImageTranslator, ZooModel):
         first = self.generator(direction)
         back = self.generator("BtoA" if direction == "AtoB" else "AtoB")
         self._check_input(x, direction)
-        with torch.no_grad():
-            out = back(first(x.to(self.device, self.dtype) * 2 - 1))
+        out = back(first(x.to(self.device, self.dtype) * 2 - 1))
         return ((out.float() + 1) / 2).clamp_(0, 1)

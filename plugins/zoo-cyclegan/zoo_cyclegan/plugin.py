@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from zoo_core import Architecture, Converter, DatasetInfo, hookimpl
+from zoo_core import Architecture, Converter, DatasetInfo, EvaluationProtocol, hookimpl
 
 #: the config of every official checkpoint (the reference's defaults, one generator); here, not in
 #: convert.py, so that `zoo list` and `zoo plugins` do not import torch
@@ -39,6 +39,18 @@ def register_architectures(register):
             "trained on unpaired images with LSGAN, cycle and identity losses (junyanz/pytorch-CycleGAN-and-pix2pix).",
             paper="https://arxiv.org/abs/1703.10593",
             training_step="zoo_cyclegan.training:CycleGANTrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config={
+                "input_nc": 1,
+                "output_nc": 1,
+                "netG": "resnet_6blocks",
+                "ngf": 4,
+                "ndf": 4,
+                "netD": "n_layers",
+                "n_layers_D": 1,
+                "image_size": 16,
+            },
+            test_data={"batch_size": 1},
         )
     )
 
@@ -73,5 +85,30 @@ def register_datasets(register):
             image_size=(28, 28),
             channels=1,
             license="CC BY 4.0 (UCI optdigits) and CC BY-SA 3.0 (MNIST)",
+        )
+    )
+
+
+@hookimpl
+def register_evaluation_protocols(register):
+    register(
+        EvaluationProtocol(
+            "round-trip",
+            tasks=("image-to-image",),
+            provides=("image", "reconstruction"),
+            feed="zoo_cyclegan.evaluation:feed_round_trips",
+            description="each image against its round trip through both generators (cycle-l1's direction option)",
+            metrics=("cycle-l1",),
+        )
+    )
+    register(
+        EvaluationProtocol(
+            "digits-mnist-translations",
+            tasks=("image-to-image",),
+            provides=("fake", "real", "label"),
+            feed="zoo_cyclegan.evaluation:feed_digits_mnist_translations",
+            description="translations of every domain A image of digits-mnist against all of domain B, with A's labels",
+            metrics=("fid-mnist", "kid-mnist", "is-mnist", "digit-agreement"),
+            datasets=("digits-mnist",),
         )
     )

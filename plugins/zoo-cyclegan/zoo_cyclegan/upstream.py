@@ -10,8 +10,9 @@ that generator alone (``directions="AtoB"``: A is the domain the name translates
 hash-pinned on the first verified download (nobody here could fetch the files, so the registry
 has no sha256 for them).
 
-``python -m zoo_cyclegan.upstream [REGISTRY]`` adds or refreshes exactly these entries in
-``registry.json`` (read just before it is written; every other entry stays as it is).
+``python -m zoo_cyclegan.upstream [REGISTRY]`` adds or refreshes exactly these entries in the shipped
+``registry.json`` (or the catalog file REGISTRY), through zoo_core's one catalog writer (read just before it is
+written, atomically; every other entry stays as it is).
 
 Example:
     >>> official_entry("horse2zebra")["weights"]["url"]
@@ -20,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -131,16 +131,15 @@ def official_entries() -> dict[str, dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Add or refresh the official entries in ``registry.json`` (default: the one zoo reads)."""
-    from zoo_core._registry import registry_path, validate_registry
+    """Add or refresh the official entries in a catalog file (default: the registry.json zoo ships).
+
+    Written by zoo_core's one catalog writer: atomically, every other entry, the order and the formatting kept.
+    """
+    from zoo_core._registry import shipped_registry_path, update_registry
 
     args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else registry_path()
-    document = json.loads(path.read_text(encoding="utf-8"))
-    document["models"].update(official_entries())
-    document["models"] = dict(sorted(document["models"].items()))
-    validate_registry(document, str(path))
-    path.resolve().write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    path = Path(args[0]) if args else shipped_registry_path()
+    update_registry(path, official_entries())
     print(f"{len(OFFICIAL)} official CycleGAN entries written to {path}")
     return 0
 

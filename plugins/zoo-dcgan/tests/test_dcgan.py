@@ -404,6 +404,7 @@ def test_zoo_info_dcgan_mnist() -> None:
     assert "--dataset-option size=32 --config image_size=32 --config channels=1" in info.made_by["command"]
 
 
+@pytest.mark.slow
 def test_published_card_matches_registry_and_hub_revision() -> None:
     """The card carries the registry's FID-MNIST, the command, and the comparison with vae.mnist; the revision
     `zoo hub serve` gives the folder is the registry's."""
@@ -515,14 +516,15 @@ def huggan_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, R
 
 def test_upstream_download_converts_pins_and_loads_strictly(huggan_hub, capsys: pytest.CaptureFixture[str]) -> None:
     """zoo.load fetches the pickle, pins its sha256, converts it once to safetensors and loads it strictly."""
-    from zoo_core import _hub
+    from zoo_core.hub import verify as _verify
+    from zoo_core.hub.cache import zoo_cache_dir
 
     weights, g = huggan_hub
     model = zoo.load(UPSTREAM)
     assert isinstance(model, DCGAN) and model.discriminator is None
-    sha = _hub.sha256_file(weights)
+    sha = _verify.sha256_file(weights)
     assert f"pinned {sha}" in capsys.readouterr().err
-    assert list(json.loads((_hub.zoo_cache_dir() / "pins.json").read_text()).values()) == [sha]
+    assert list(json.loads((zoo_cache_dir() / "pins.json").read_text()).values()) == [sha]
     converted = model.weights_path
     assert converted.suffix == ".safetensors" and converted.parent.name == "converted"
     assert set(load_file(converted)) == set(zoo.create("dcgan", **HUGGAN_CONFIG).state_dict())
@@ -534,11 +536,11 @@ def test_upstream_download_converts_pins_and_loads_strictly(huggan_hub, capsys: 
 
 
 def test_upstream_file_that_changed_after_pinning_is_refused(huggan_hub) -> None:
-    from zoo_core import _hub
+    from zoo_core.hub import verify as _verify
 
     weights, _ = huggan_hub
     zoo.load(UPSTREAM)
-    _hub.forget_verified()
+    _verify.forget_verified()
     state = torch.load(weights, weights_only=True)
     state["model.1.bias"] += 1
     torch.save(state, weights)

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from zoo_core import ZooError
+from zoo_core.checkpoints import plain_state_dict
 
 __all__ = ["HUGGAN_CONFIG", "PYTORCH_EXAMPLES_CONFIG", "convert_huggan", "convert_pytorch_examples", "generator_config"]
 
@@ -38,14 +39,6 @@ HUGGAN_CONFIG: dict[str, Any] = {
 }
 #: the reference script's defaults (--imageSize 64, nc 3 for every dataset but mnist, --nz 100, --ngf 64)
 PYTORCH_EXAMPLES_CONFIG: dict[str, Any] = dict(HUGGAN_CONFIG)
-
-
-def _plain_state_dict(checkpoint: Any, what: str) -> dict[str, torch.Tensor]:
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict):
-        checkpoint = checkpoint["state_dict"]
-    if not isinstance(checkpoint, dict) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
-        raise ZooError(f"The {what} checkpoint is not a state dict of tensors; convert the file its code saves.")
-    return checkpoint
 
 
 def generator_config(state_dict: dict[str, torch.Tensor], prefix: str = "main.") -> dict[str, int]:
@@ -76,7 +69,7 @@ def _check_fits(found: dict[str, int], config: dict[str, Any], what: str) -> Non
 
 
 def _convert(state_dict: Any, config: dict[str, Any], prefix: str, what: str) -> dict[str, torch.Tensor]:
-    state = _plain_state_dict(state_dict, what)
+    state = plain_state_dict(state_dict, what=what, fix="convert the file its code saves")
     state = {key.removeprefix("module."): value for key, value in state.items()}
     if config.get("with_discriminator", True):
         raise ZooError(

@@ -24,6 +24,8 @@ def register_architectures(register):
             "(pytorch/examples dcgan); 64x64 by default, any power-of-two image size.",
             paper="https://arxiv.org/abs/1511.06434",
             training_step="zoo_dcgan.training:DCGANTrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config={"image_size": 16, "channels": 1, "nz": 8, "ngf": 8, "ndf": 8},
         )
     )
 

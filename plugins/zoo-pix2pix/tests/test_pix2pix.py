@@ -417,7 +417,7 @@ def authors_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def test_an_official_checkpoint_downloads_converts_and_loads_strictly(authors_server, capsys) -> None:
     """facades_label2photo.pth (a pickled state dict, old BatchNorm keys) served at the authors' path."""
-    from zoo_core import _hub
+    from zoo_core.hub import verify as _verify
 
     _, httpd = authors_server
     state = {k: v for k, v in random_state(unet_keys(8, 4), seed=9).items() if "num_batches" not in k}
@@ -439,7 +439,7 @@ def test_an_official_checkpoint_downloads_converts_and_loads_strictly(authors_se
         expected = (functional_unet(x * 2 - 1, state, 8, paper=True) + 1) / 2
     torch.testing.assert_close(model.translate(x, seed=0), expected.clamp(0, 1), rtol=1e-5, atol=1e-6)
     assert zoo.load(FACADES).weights_path == model.weights_path and len(httpd.requests) == 1  # cached
-    _hub.forget_verified()
+    _verify.forget_verified()
 
 
 # -- data and metric -------------------------------------------------------------------------------
@@ -515,6 +515,7 @@ def test_training_checks_data_and_model(tmp_path: Path) -> None:
         Pix2PixTrainingStep(zoo.create("pix2pix", with_discriminator=False, ngf=2), cfg)
 
 
+@pytest.mark.slow
 def test_zoo_train_writes_a_model_that_translates(tmp_path: Path) -> None:
     result = train(
         "pix2pix",
@@ -589,6 +590,7 @@ def _grey_baseline() -> dict[str, float]:
     return {name: sum(v) / len(v) for name, v in values.items()}
 
 
+@pytest.mark.slow
 def test_card_matches_registry_and_baseline() -> None:
     import yaml
 

@@ -30,29 +30,14 @@ from typing import Any
 import torch
 
 from zoo_core import ZooError
-from zoo_core.layers import patch_instance_norm_state_dict
+from zoo_core.checkpoints import add_batch_counters, plain_state_dict
+from zoo_core.layers import MAX_RESNET_BLOCKS, UNET_GENERATORS, generator_name, patch_instance_norm_state_dict
 
 from .plugin import OFFICIAL_CONFIG  # defined there: plugin.py must not import torch
 
 __all__ = ["OFFICIAL_CONFIG", "convert_junyanz", "generator_config"]
 
-_UNET_NAMES = {8: "unet_256", 7: "unet_128", 6: "unet_64", 5: "unet_32"}
-_RESNET_NAMES = {9: "resnet_9blocks", 6: "resnet_6blocks"}
 _WHAT = "pix2pix (junyanz) generator"
-
-
-def _plain_state_dict(checkpoint: Any) -> dict[str, torch.Tensor]:
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict):
-        checkpoint = checkpoint["state_dict"]
-    if not isinstance(checkpoint, dict) or not checkpoint:
-        raise ZooError(
-            f"The {_WHAT} checkpoint is not a state dict; convert the file the reference saves (*_net_G.pth)."
-        )
-    tensors = {k: v for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
-    if len(tensors) != len(checkpoint):
-        other = next(k for k, v in checkpoint.items() if not isinstance(v, torch.Tensor))
-        raise ZooError(f"The {_WHAT} checkpoint holds {other!r}, which is not a tensor; it is not a plain state dict.")
-    return {key.removeprefix("module."): value for key, value in tensors.items()}
 
 
 def _norm(state: dict[str, torch.Tensor], layer: str, conv: str) -> str:
@@ -75,12 +60,12 @@ def generator_config(state: dict[str, torch.Tensor]) -> dict[str, Any]:
         prefix, levels = "model.model.1.model.", 2
         while any(key.startswith(prefix + "3.model.") for key in state):
             prefix, levels = prefix + "3.model.", levels + 1
-        if levels not in _UNET_NAMES:
+        if generator_name("unet", levels) not in UNET_GENERATORS:
             raise ZooError(
                 f"The {_WHAT} checkpoint is a U-Net with {levels} levels; zoo builds 5 to 8 (unet_32 ... unet_256)."
             )
         return {
-            "netG": _UNET_NAMES[levels],
+            "netG": generator_name("unet", levels),
             "input_nc": int(first.shape[1]),
             "output_nc": int(last.shape[1]),
             "ngf": int(first.shape[0]),
@@ -91,10 +76,12 @@ def generator_config(state: dict[str, torch.Tensor]) -> dict[str, Any]:
         blocks = sorted({int(k.split(".")[1]) for k in state if ".conv_block." in k})
         heads = sorted(int(k.split(".")[1]) for k in state if k.endswith(".weight") and state[k].dim() == 4)
         dropout = any(".conv_block.6." in k and state[k].dim() == 4 for k in state)
-        if len(blocks) not in _RESNET_NAMES:
-            raise ZooError(f"The {_WHAT} checkpoint is a ResNet with {len(blocks)} blocks; zoo builds 6 or 9.")
+        if not 1 <= len(blocks) <= MAX_RESNET_BLOCKS:
+            raise ZooError(
+                f"The {_WHAT} checkpoint is a ResNet with {len(blocks)} blocks; zoo builds 1 to {MAX_RESNET_BLOCKS}."
+            )
         return {
-            "netG": _RESNET_NAMES[len(blocks)],
+            "netG": generator_name("resnet", len(blocks)),
             "input_nc": int(first.shape[1]),
             "output_nc": int(state[f"model.{heads[-1]}.weight"].shape[0]),
             "ngf": int(first.shape[0]),
@@ -112,15 +99,6 @@ def generator_config(state: dict[str, torch.Tensor]) -> dict[str, Any]:
     )
 
 
-def _add_batch_counters(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """``num_batches_tracked`` = 0 for every BatchNorm saved without it (before PyTorch 0.4)."""
-    out = dict(state)
-    for key in state:
-        if key.endswith(".running_var") and f"{key[: -len('running_var')]}weight" in state:
-            out.setdefault(f"{key[: -len('running_var')]}num_batches_tracked", torch.tensor(0, dtype=torch.long))
-    return out
-
-
 def convert_junyanz(state_dict: Any, config: dict[str, Any]) -> dict[str, torch.Tensor]:
     """A reference ``*_net_G.pth`` state dict to the ``netG.*`` keys of a generator-only ``Pix2Pix(config)``.
 
@@ -130,7 +108,7 @@ def convert_junyanz(state_dict: Any, config: dict[str, Any]) -> dict[str, torch.
     """
     from .model import Pix2PixConfig, build_generator
 
-    state = _plain_state_dict(state_dict)
+    state = plain_state_dict(state_dict, what=_WHAT, fix="convert the file the reference saves (*_net_G.pth)")
     if config.get("with_discriminator", True):
         raise ZooError(
             f"A {_WHAT} checkpoint holds a generator only; convert it with --config with_discriminator=false."
@@ -145,5 +123,5 @@ def convert_junyanz(state_dict: Any, config: dict[str, Any]) -> dict[str, torch.
         )
     with torch.device("meta"):
         target = build_generator(Pix2PixConfig(**{**OFFICIAL_CONFIG, **config}))
-    state = patch_instance_norm_state_dict(_add_batch_counters(state), target)
+    state = patch_instance_norm_state_dict(add_batch_counters(state, affine_only=True), target)
     return {f"netG.{key}": value for key, value in state.items()}

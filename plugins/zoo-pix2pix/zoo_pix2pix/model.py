@@ -51,25 +51,14 @@ import torch
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.layers import (
-    DISCRIMINATORS,
-    NORM_TYPES,
-    ResnetGenerator,
-    UnetGenerator,
-    define_discriminator,
-    init_weights,
-)
+from zoo_core.layers import DISCRIMINATORS, NORM_TYPES, define_discriminator, define_generator, parse_generator
 from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel, check_images
 from zoo_core.translate import match_channels, pad_to_multiple
 
 from .color import grey_to_l, lab_to_rgb, rgb_to_lab
 
-__all__ = ["COLOR_SPACES", "GENERATORS", "Pix2Pix", "Pix2PixConfig", "generator_multiple", "translation_mode"]
+__all__ = ["COLOR_SPACES", "Pix2Pix", "Pix2PixConfig", "generator_multiple", "translation_mode"]
 
-#: generator names and their depth (U-Net levels) or residual blocks
-UNET_LEVELS = {"unet_256": 8, "unet_128": 7, "unet_64": 6, "unet_32": 5}
-RESNET_BLOCKS = {"resnet_9blocks": 9, "resnet_6blocks": 6}
-GENERATORS = (*UNET_LEVELS, *RESNET_BLOCKS)
 #: ``rgb``: images as they are; ``lab``: the reference's colorization model (L -> ab)
 COLOR_SPACES = ("rgb", "lab")
 
@@ -77,15 +66,13 @@ COLOR_SPACES = ("rgb", "lab")
 def generator_multiple(net_g: str) -> int:
     """The multiple the sides of an image must be for generator ``net_g`` (``2**levels`` for a U-Net).
 
+    The names are ``zoo_core.layers``' (``parse_generator``), shared with CycleGAN.
+
     Example:
         >>> generator_multiple("unet_256"), generator_multiple("resnet_9blocks")
         (256, 4)
     """
-    if net_g in UNET_LEVELS:
-        return 2 ** UNET_LEVELS[net_g]
-    if net_g in RESNET_BLOCKS:
-        return 4
-    raise ZooError(f"Unknown pix2pix generator {net_g!r}; choose one of {', '.join(GENERATORS)}.")
+    return parse_generator(net_g, model="pix2pix").size_multiple
 
 
 @dataclass
@@ -146,26 +133,10 @@ def _check_config(config: Pix2PixConfig) -> None:
 
 
 def build_generator(config: Pix2PixConfig) -> nn.Module:
-    """The reference's ``define_G`` for ``config`` (U-Nets of any depth by the same rule), N(0, 0.02) init."""
-    if config.netG in UNET_LEVELS:
-        net: nn.Module = UnetGenerator(
-            config.input_nc,
-            config.output_nc,
-            UNET_LEVELS[config.netG],
-            config.ngf,
-            norm=config.norm,
-            use_dropout=config.use_dropout,
-        )
-    else:
-        net = ResnetGenerator(
-            config.input_nc,
-            config.output_nc,
-            config.ngf,
-            norm=config.norm,
-            use_dropout=config.use_dropout,
-            n_blocks=RESNET_BLOCKS[config.netG],
-        )
-    return init_weights(net, "normal", 0.02)
+    """The reference's ``define_G`` for ``config`` (``zoo_core.layers.define_generator``), N(0, 0.02) init."""
+    return define_generator(
+        config.netG, config.input_nc, config.output_nc, config.ngf, norm=config.norm, use_dropout=config.use_dropout
+    )
 
 
 @contextlib.contextmanager
@@ -269,10 +240,13 @@ class Pix2Pix(ImageTranslator, ZooModel):
             return lab_to_rgb(lab)
         return ((out.float() + 1) / 2).clamp(0, 1)
 
-    def translate(self, x: torch.Tensor, *, seed: int | None = 0) -> torch.Tensor:
+    def translate(
+        self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False
+    ) -> torch.Tensor:
         """The translation of ``x`` (floats in [0, 1]) in [0, 1], at the test-time behaviour of the config.
 
-        ``seed`` seeds the dropout noise (in a forked generator; ``None``: the global generator).
+        ``seed`` seeds the dropout noise (the base class runs this under ``zoo_core.modeling.seeded(seed)``;
+        ``None``: the global generator as it stands). One way: ``direction`` must be ``None``.
 
         Example:
             >>> zoo.load("pix2pix.colorize").translate(torch.rand(1, 1, 300, 451)).shape
@@ -293,13 +267,7 @@ class Pix2Pix(ImageTranslator, ZooModel):
             )
         batch = pad_to_multiple(self.network_input(batch.to(self.device, self.dtype)), self.size_multiple)
         paper = self.config.test_time_dropout
-        devices = [self.device] if self.device.type == "cuda" else []
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(translation_mode(self.netG, paper))
-            stack.enter_context(torch.no_grad())
-            if seed is not None:
-                stack.enter_context(torch.random.fork_rng(devices=devices))
-                torch.manual_seed(seed)
+        with translation_mode(self.netG, paper):
             # the paper's batch statistics are those of one image (its test batch size is 1)
             out = torch.cat([self.netG(image[None]) for image in batch]) if paper else self.netG(batch)
         out = self.network_output_to_image(batch[..., :h, :w], out[..., :h, :w])

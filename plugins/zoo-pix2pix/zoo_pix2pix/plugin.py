@@ -41,6 +41,9 @@ def register_architectures(register):
             "as the paper) and 70x70 PatchGAN on the (input, output) pair, as junyanz/pytorch-CycleGAN-and-pix2pix.",
             paper="https://arxiv.org/abs/1611.07004",
             training_step="zoo_pix2pix.training:Pix2PixTrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config={"netG": "unet_32", "image_size": 32, "ngf": 4, "ndf": 4, "n_layers_D": 1},
+            test_data={"batch_size": 2},
         )
     )
 

@@ -365,6 +365,7 @@ def test_a_checkpoint_of_another_size_names_the_config_it_needs(tmp_path: Path) 
 
 
 # -- training ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_training_lowers_the_held_out_bits_per_dim(tmp_path: Path) -> None:
     config = {"image_size": 28, "channels": 1, "nr_resnet": 1, "nr_filters": 8, "nr_logistic_mix": 2}
     result = zoo.train(
@@ -432,6 +433,7 @@ def test_published_model_card_and_cli(published: PixelCNNPP, tmp_path: Path, mon
     assert (tmp_path / "g.png").stat().st_size > 100
 
 
+@pytest.mark.slow
 def test_zoo_eval_reproduces_the_card(published: PixelCNNPP) -> None:
     """`zoo eval pixelcnnpp.mnist --metric bpd --dataset mnist5k` gives the held-out bits per dimension in the card."""
     result = CliRunner().invoke(cli, ["eval", "pixelcnnpp.mnist", "--metric", "bpd", "--dataset", "mnist5k", "--json"])

@@ -22,26 +22,16 @@ from typing import Any
 import torch
 
 from zoo_core import ZooError
+from zoo_core.checkpoints import plain_state_dict
 
 __all__ = ["convert_pclucas14", "pclucas14_config"]
 
 _PARAMETRIZED = re.compile(r"\.parametrizations\.weight\.original([01])$")
 
 
-def _plain_state_dict(checkpoint: Any) -> dict[str, torch.Tensor]:
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict):
-        checkpoint = checkpoint["state_dict"]
-    if not isinstance(checkpoint, dict) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
-        raise ZooError(
-            "The pclucas14/pixel-cnn-pp checkpoint is not a state dict of tensors; convert the file its "
-            "main.py saves (torch.save(model.state_dict(), ...))."
-        )
-    state = {}
-    for key, value in checkpoint.items():
-        key = key.removeprefix("module.")
-        key = _PARAMETRIZED.sub(lambda m: ".weight_g" if m.group(1) == "0" else ".weight_v", key)
-        state[key] = value
-    return state
+def _weight_norm_name(key: str) -> str:
+    """``weight_norm``'s parametrized names (``.parametrizations.weight.original0/1``) as the legacy ``weight_g/v``."""
+    return _PARAMETRIZED.sub(lambda m: ".weight_g" if m.group(1) == "0" else ".weight_v", key)
 
 
 def pclucas14_config(state_dict: dict[str, torch.Tensor]) -> dict[str, int]:
@@ -76,7 +66,12 @@ def convert_pclucas14(checkpoint: Any, config: dict[str, Any]) -> dict[str, torc
         >>> state = convert_pclucas14(torch.load(path, weights_only=True), {"image_size": 32})
         >>> PixelCNNPP.from_weights(config, state)  # loads with strict=True
     """
-    state = _plain_state_dict(checkpoint)
+    state = plain_state_dict(
+        checkpoint,
+        what="pclucas14/pixel-cnn-pp",
+        fix="convert the file its main.py saves (torch.save(model.state_dict(), ...))",
+        rename=_weight_norm_name,
+    )
     found = pclucas14_config(state)
     wrong = [f"{key}={value}" for key, value in found.items() if config.get(key) != value]
     if wrong:

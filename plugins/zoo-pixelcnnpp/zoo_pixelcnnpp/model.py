@@ -32,6 +32,7 @@ from zoo_core.modeling import (
     ModelConfig,
     UnconditionalGenerator,
     ZooModel,
+    check_count,
     check_images,
     seeded_generator,
 )
@@ -193,15 +194,14 @@ class PixelCNNPP(UnconditionalGenerator, DensityModel, ZooModel):
         sampler = sample_cached if method == "fast" else sample_naive
         return (sampler(self, n, generator, progress=progress) + 1) / 2
 
-    def sample(
-        self, n: int, *, seed: int | None = None, progress: bool | None = False, method: str = "fast"
-    ) -> torch.Tensor:
+    def sample(self, n: int, *, seed: int | None = None, progress: bool = False, method: str = "fast") -> torch.Tensor:
         """Draw ``n`` images on [0, 1] (256 levels), ``(n, C, H, W)``; the same seed gives the same images.
 
         ``method="fast"`` (default) runs the cached generator of Ramachandran et al. (2017), which
         recomputes only what the last pixel changed; ``"naive"`` re-runs the whole network for
         every pixel, as the reference does. Both draw the same images from the same seed.
-        ``progress`` shows a bar over the pixels.
+        ``progress`` shows a bar over the pixels. Runs in eval mode (no dropout) without gradients,
+        by the base class.
 
         Example:
             >>> a = model.sample(16, seed=0)
@@ -211,19 +211,12 @@ class PixelCNNPP(UnconditionalGenerator, DensityModel, ZooModel):
         """
         if method not in SAMPLING_METHODS:
             raise ZooError(f"Unknown sampling method {method!r}; use one of {', '.join(SAMPLING_METHODS)}.")
-        if n < 1:
-            raise ZooError(f"Cannot draw {n} samples; ask for at least 1.")
+        check_count(n)
         generator = seeded_generator(seed)
-        was_training = self.training
-        self.eval()  # no dropout while sampling
-        try:
-            with torch.inference_mode():
-                chunks = [
-                    self.sample_batch(min(self.sample_batch_size, n - i), generator, method=method, progress=progress)
-                    for i in range(0, n, self.sample_batch_size)
-                ]
-        finally:
-            self.train(was_training)
+        chunks = [
+            self.sample_batch(min(self.sample_batch_size, n - i), generator, method=method, progress=progress)
+            for i in range(0, n, self.sample_batch_size)
+        ]
         return torch.cat(chunks).float()
 
     def extra_repr(self) -> str:

@@ -25,6 +25,8 @@ def register_architectures(register):
             "(openai/pixel-cnn, pclucas14 layout); cached fast sampling.",
             paper="https://arxiv.org/abs/1701.05517",
             training_step="zoo_pixelcnnpp.training:PixelCNNPPTrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config={"image_size": 8, "channels": 1, "nr_resnet": 1, "nr_filters": 8, "nr_logistic_mix": 2},
         )
     )
 

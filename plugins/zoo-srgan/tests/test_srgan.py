@@ -458,6 +458,7 @@ def test_training_checks_its_inputs(tmp_path: Path) -> None:
         step.check_dataset(load_dataset("faces", split="test"))
 
 
+@pytest.mark.slow
 def test_zoo_train_srresnet_then_srgan_from_it(vgg19_file, tmp_path: Path) -> None:
     """Stage srresnet ends with the x4 metrics against bicubic; stage srgan starts from its generator (init_from)
     and halves both learning rates at the midpoint."""
@@ -603,7 +604,8 @@ def test_upstream_entries_are_unpinned_pickles_from_the_authors() -> None:
 
 def test_upstream_download_converts_and_loads_strictly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A local Hub holding goodfellowliu/SRGAN-PyTorch's x4 SRGAN file: zoo.load pins, converts once, loads strictly."""
-    from zoo_core import _hub
+    from zoo_core.hub import verify as _verify
+    from zoo_core.hub.cache import zoo_cache_dir
 
     g = official_generator(11)
     weights = tmp_path / "hub" / "goodfellowliu" / "SRGAN-PyTorch" / "SRGAN_x4-SRGAN_ImageNet.pth.tar"
@@ -612,7 +614,7 @@ def test_upstream_download_converts_and_loads_strictly(tmp_path: Path, monkeypat
     monkeypatch.setenv("ZOO_HUB_DIR", str(tmp_path / "hub"))
     model = zoo.load("srgan.x4_imagenet")
     assert isinstance(model, SRGAN) and model.discriminator is None and not model.training
-    assert list(json.loads((_hub.zoo_cache_dir() / "pins.json").read_text()).values()) == [_hub.sha256_file(weights)]
+    assert list(json.loads((zoo_cache_dir() / "pins.json").read_text()).values()) == [_verify.sha256_file(weights)]
     assert set(load_file(model.weights_path)) == {f"generator.{k}" for k in g.state_dict()}
     x = torch.rand(1, 3, 24, 24)
     with torch.no_grad():
@@ -669,6 +671,7 @@ def test_published_model_beats_bicubic_and_loads_strictly() -> None:
         SRGAN.from_weights({**info.config, "with_discriminator": True}, state)
 
 
+@pytest.mark.slow
 def test_published_card_matches_registry_and_hub_revision() -> None:
     import yaml
 
@@ -686,6 +689,7 @@ def test_published_card_matches_registry_and_hub_revision() -> None:
     assert json.loads(result.output)["zoo/srgan-x4-photos"] == info.weights["revision"]
 
 
+@pytest.mark.slow
 def test_zoo_eval_reproduces_the_card(monkeypatch: pytest.MonkeyPatch) -> None:
     """`zoo eval srgan.x4_photos --metric psnr-y ... --dataset photos` gives the registry's numbers (about 3 s)."""
     monkeypatch.setenv("ZOO_HUB_DIR", str(REPO_ROOT / "hub"))

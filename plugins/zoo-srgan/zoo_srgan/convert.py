@@ -9,7 +9,7 @@ generators were: ``COMPILED: True`` in its configs). Files:
 - ``SRResNet_x{2,4,8}-SRGAN_ImageNet.pth.tar``: the MSE stage's generator;
 - ``DiscriminatorForVGG_x{2,4,8}-SRGAN_ImageNet.pth.tar``: the GAN stage's discriminator.
 
-zoo reads them only through ``zoo_core.convert`` (``torch.load(weights_only=True)``). A generator
+zoo reads them only through ``zoo_core.checkpoints`` (``torch.load(weights_only=True)``). A generator
 file becomes a generator-only ``srgan`` model (``generator.conv1.0.weight`` ...); before the keys
 are mapped its shapes are read (scale, width, blocks, channels) and compared with the config,
 so a x2 file converted with the x4 defaults fails naming the ``--config`` it needs. Older files
@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from zoo_core import ZooError
+from zoo_core.checkpoints import plain_state_dict as _plain_state_dict
 
 from .plugin import GENERATOR_CONFIG
 
@@ -48,7 +49,6 @@ __all__ = [
 _GENERATOR_PARTS = ("conv1", "trunk", "conv2", "upsampling", "conv3")
 _DISCRIMINATOR_PARTS = ("features", "classifier")
 _LEGACY = {"conv_block1": "conv1", "conv_block2": "conv2", "conv_block3": "conv3"}
-_WRAPPERS = ("_orig_mod.", "module.")
 
 
 def plain_state_dict(checkpoint: Any, what: str = "SRGAN") -> dict[str, torch.Tensor]:
@@ -58,20 +58,15 @@ def plain_state_dict(checkpoint: Any, what: str = "SRGAN") -> dict[str, torch.Te
         >>> plain_state_dict({"state_dict": {"_orig_mod.conv3.bias": t}, "epoch": 18})
         {'conv3.bias': t}
     """
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict):
-        checkpoint = checkpoint["state_dict"]
-    if not isinstance(checkpoint, dict) or not checkpoint:
-        raise ZooError(f"The {what} checkpoint is not a state dict; convert the .pth.tar file its scripts save.")
-    state: dict[str, torch.Tensor] = {}
-    for key, value in checkpoint.items():
-        if not isinstance(value, torch.Tensor):
-            raise ZooError(f"The {what} checkpoint's {key!r} is not a tensor; it is not a state dict of a network.")
-        name = str(key)
-        while name.startswith(_WRAPPERS):  # torch.compile, DataParallel, in either order
-            name = name.split(".", 1)[1]
-        first, _, rest = name.partition(".")
-        state[f"{_LEGACY.get(first, first)}.{rest}" if rest else name] = value
-    return state
+    return _plain_state_dict(
+        checkpoint, what=what, fix="convert the .pth.tar file its scripts save", rename=_legacy_name
+    )
+
+
+def _legacy_name(key: str) -> str:
+    """The first part of a key in the names of older releases (``conv_block1`` ...) as today's (``conv1``)."""
+    first, _, rest = key.partition(".")
+    return f"{_LEGACY.get(first, first)}.{rest}" if rest else key
 
 
 def checkpoint_kind(state: dict[str, torch.Tensor], what: str = "SRGAN") -> str:

@@ -110,7 +110,7 @@ class VGGContentLoss(nn.Module):
                 f"The VGG19 weights file {path} does not exist; give a safetensors file of torchvision's vgg19 "
                 "features.* tensors (or torchvision's vgg19-dcbb9e9d.pth)."
             )
-        from zoo_core.convert import read_checkpoint
+        from zoo_core.checkpoints import read_checkpoint
 
         state = read_checkpoint(path)
         if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):

@@ -240,6 +240,16 @@ class SRGAN(ImageTranslator, ZooModel):
         """The upscale factor (2, 4 or 8)."""
         return int(self.config.upscale_factor)
 
+    @property
+    def input_channels(self) -> int:
+        """The channels of the LR images ``translate`` takes (grey or RGB are converted to it)."""
+        return int(self.config.channels)
+
+    @property
+    def output_channels(self) -> int:
+        """The channels of the SR images ``translate`` returns."""
+        return int(self.config.channels)
+
     def _as_model_input(self, x: torch.Tensor) -> torch.Tensor:
         """A float (N, C, H, W) batch with the model's channels (grey <-> RGB), or fail in one sentence."""
         if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4):
@@ -271,7 +281,14 @@ class SRGAN(ImageTranslator, ZooModel):
         return x.to(self.device, self.dtype)
 
     def translate(
-        self, x: torch.Tensor, *, tile_size: int | None = None, overlap: int | None = None, progress: bool = False
+        self,
+        x: torch.Tensor,
+        *,
+        direction: str | None = None,
+        seed: int | None = 0,
+        progress: bool = False,
+        tile_size: int | None = None,
+        overlap: int | None = None,
     ) -> torch.Tensor:
         """Super-resolve ``x`` (floats in [0, 1], ``(N, C, H, W)`` or ``(C, H, W)``) by the upscale factor.
 
@@ -281,8 +298,8 @@ class SRGAN(ImageTranslator, ZooModel):
         LR pixels of context on every side that are then dropped (default: the generator's
         receptive radius, 40 at x4, so the result equals the untiled one up to float rounding);
         a 512x512 image at x4 thus never holds the activations of a 2048x2048 one (``progress``: a
-        tqdm bar over the tiles, as `zoo upscale` shows on a terminal). The model
-        should be in eval mode (``zoo.load`` gives one): BatchNorm then uses its running statistics.
+        tqdm bar over the tiles, as `zoo upscale` shows on a terminal). It runs in eval mode (the base
+        class's hygiene), so BatchNorm uses its running statistics; ``seed`` is unused (no noise).
 
         Example:
             >>> model.translate(torch.rand(3, 512, 512)).shape  # 16 tiles of 128x128
@@ -296,8 +313,7 @@ class SRGAN(ImageTranslator, ZooModel):
         if isinstance(context, bool) or not isinstance(context, int) or context < 0:
             raise ZooError(f"overlap must be a number of LR pixels >= 0, not {context!r}.")
         x = self._as_model_input(x)
-        with torch.inference_mode():
-            out = self._tiled(x, tile, context, progress).float()
+        out = self._tiled(x, tile, context, progress).float()
         return out[0] if single else out
 
     upscale = translate

@@ -37,6 +37,9 @@ def register_architectures(register):
             "discriminator of Ledig et al., in Lornatang/SRGAN-PyTorch's layout: super-resolution of RGB images.",
             paper="https://arxiv.org/abs/1609.04802",
             training_step="zoo_srgan.training:SRGANTrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config={"upscale_factor": 2, "width": 8, "num_rcb": 1},
+            test_data={"batch_size": 2},
         )
     )
 

@@ -109,7 +109,7 @@ def _foreign_file(source: str) -> Path | None:
 def initial_weights(source: str, model: SRGAN) -> dict[str, torch.Tensor]:
     """``generator.*`` (and ``discriminator.*``) tensors to start from: a model folder, a registry name or a file.
 
-    A file (``.pth.tar`` ...) is read with ``zoo_core.convert.read_checkpoint`` and recognised as
+    A file (``.pth.tar`` ...) is read with ``zoo_core.checkpoints.read_checkpoint`` and recognised as
     an SRResNet generator or a DiscriminatorForVGG in Lornatang's layout; anything else is given
     to ``zoo_core.load`` (a Hub-layout folder or a registry name). Shapes are checked against
     ``model``'s config and a mismatch names the ``--config`` values the source has.
@@ -122,7 +122,7 @@ def initial_weights(source: str, model: SRGAN) -> dict[str, torch.Tensor]:
 
     file = _foreign_file(source)
     if file is not None:
-        from zoo_core.convert import read_checkpoint
+        from zoo_core.checkpoints import read_checkpoint
 
         state = plain_state_dict(read_checkpoint(file), str(file))
         prefix = f"{checkpoint_kind(state, str(file))}."
@@ -238,7 +238,7 @@ class SRGANTrainingStep(TrainingStep):
         if p.init_discriminator_from:
             if model.discriminator is None:
                 raise ZooError("init_discriminator_from needs a model with a discriminator (with_discriminator=true).")
-            from zoo_core.convert import read_checkpoint
+            from zoo_core.checkpoints import read_checkpoint
 
             from .convert import discriminator_state
 

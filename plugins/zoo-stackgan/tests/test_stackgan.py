@@ -722,6 +722,7 @@ def test_training_checks(text_encoder_folder: Path, tmp_path: Path) -> None:
         step.check_dataset(test_split)
 
 
+@pytest.mark.slow
 def test_zoo_train_stage1_then_stage2(text_encoder_folder: Path, tmp_path: Path) -> None:
     """The engine runs both stages; the published folders read captions on their own."""
     common = {"steps": 2, "batch_size": 8, "evaluate": False, **QUIET}
@@ -866,6 +867,7 @@ def test_a_wrong_size_embedding_file_and_no_text(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 0 and out.is_file(), result.output
 
 
+@pytest.mark.slow
 def test_the_card_metrics_are_reproduced_by_zoo_eval(monkeypatch: pytest.MonkeyPatch) -> None:
     """`zoo eval stackgan.mnist --metric fid-mnist --metric digit-agreement --dataset mnist5k-captions` gives the
     registry's numbers; the agreement is far above chance (0.1)."""
@@ -882,6 +884,7 @@ def test_the_card_metrics_are_reproduced_by_zoo_eval(monkeypatch: pytest.MonkeyP
     assert measured["digit-agreement"] > 0.5
 
 
+@pytest.mark.slow
 def test_published_card_matches_registry_and_hub_revision() -> None:
     info = zoo.info(PUBLISHED_NAME)
     card = (PUBLISHED / "README.md").read_text()

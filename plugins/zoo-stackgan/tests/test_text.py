@@ -324,6 +324,7 @@ def test_compatible_pairs_leave_out_captions_that_fit() -> None:
     assert plain.tolist() == [[True, False, True], [False, True, False], [True, False, True]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["softmax", "hinge"])
 def test_a_few_training_steps_reduce_the_loss(tmp_path: Path, loss: str) -> None:
     torch.manual_seed(0)

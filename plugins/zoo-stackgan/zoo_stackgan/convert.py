@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from zoo_core import ZooError
+from zoo_core.checkpoints import add_batch_counters, plain_state_dict
 
 from .plugin import COCO_STAGE2_CONFIG
 
@@ -38,20 +39,6 @@ __all__ = ["COCO_STAGE1_CONFIG", "COCO_STAGE2_CONFIG", "convert_hanzhanggit", "g
 COCO_STAGE1_CONFIG: dict[str, Any] = {**COCO_STAGE2_CONFIG, "stage": 1}
 
 _WHAT = "hanzhanggit/StackGAN-Pytorch netG"
-_BN_SUFFIX = ".running_var"
-
-
-def _plain_state_dict(checkpoint: Any) -> dict[str, torch.Tensor]:
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict):
-        checkpoint = checkpoint["state_dict"]
-    if not isinstance(checkpoint, dict) or not checkpoint:
-        raise ZooError(f"The {_WHAT} checkpoint is not a state dict; convert the netG_epoch_N.pth its trainer saves.")
-    state: dict[str, torch.Tensor] = {}
-    for key, value in checkpoint.items():
-        if not isinstance(value, torch.Tensor):
-            raise ZooError(f"The {_WHAT} checkpoint's {key!r} is not a tensor; it is not a state dict of a network.")
-        state[str(key).removeprefix("module.")] = value
-    return state
 
 
 def _shape(state: dict[str, torch.Tensor], key: str) -> tuple[int, ...]:
@@ -116,18 +103,6 @@ def _check_fits(found: dict[str, int], config: dict[str, Any]) -> None:
         )
 
 
-def _add_num_batches_tracked(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Every BatchNorm (a ``running_var``) gets the ``num_batches_tracked`` that PyTorch 0.4 added (0)."""
-    out: dict[str, torch.Tensor] = {}
-    for key, value in state.items():
-        out[key] = value
-        if key.endswith(_BN_SUFFIX):
-            counter = key[: -len(_BN_SUFFIX)] + ".num_batches_tracked"
-            if counter not in state:
-                out[counter] = torch.tensor(0, dtype=torch.long)
-    return out
-
-
 def convert_hanzhanggit(state_dict: Any, config: dict[str, Any]) -> dict[str, torch.Tensor]:
     """A reference ``netG_epoch_N.pth`` (stage I or II) to ``generator.*`` of a generator-only ``stackgan``.
 
@@ -136,7 +111,7 @@ def convert_hanzhanggit(state_dict: Any, config: dict[str, Any]) -> dict[str, to
         >>> StackGAN.from_weights(COCO_STAGE2_CONFIG, ours).sample(2, embedding=torch.randn(1024), seed=0).shape
         torch.Size([2, 3, 256, 256])
     """
-    state = _plain_state_dict(state_dict)
+    state = plain_state_dict(state_dict, what=_WHAT, fix="convert the netG_epoch_N.pth its trainer saves")
     if any(k.startswith(("encode_img.", "get_cond_logits.", "get_uncond_logits.")) for k in state):
         raise ZooError(
             f"The {_WHAT} checkpoint holds a discriminator (netD_epoch_last.pth); zoo converts the generator's "
@@ -149,4 +124,4 @@ def convert_hanzhanggit(state_dict: Any, config: dict[str, Any]) -> dict[str, to
         )
     found = generator_config(state)
     _check_fits(found, config)
-    return {f"generator.{key}": value for key, value in _add_num_batches_tracked(state).items()}
+    return {f"generator.{key}": value for key, value in add_batch_counters(state).items()}

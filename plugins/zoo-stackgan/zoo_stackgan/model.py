@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.modeling import ModelConfig, TextToImageGenerator, ZooModel, seeded_generator
+from zoo_core.modeling import ModelConfig, TextToImageGenerator, ZooModel, check_count, seeded_generator
 
 from .networks import (
     Stage1Discriminator,
@@ -286,7 +286,7 @@ class StackGAN(ZooModel, TextToImageGenerator):
         text: str | list[str] | None = None,
         embedding: torch.Tensor | None = None,
         seed: int | None = None,
-        progress: bool | None = False,
+        progress: bool = False,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Draw ``n`` images for a caption (``text``: one for all, or a list of ``n``) or for text embeddings
@@ -299,29 +299,25 @@ class StackGAN(ZooModel, TextToImageGenerator):
             >>> gan.sample(16, text="a thick seven slanting to the right", seed=0).shape
             torch.Size([16, 1, 64, 64])
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ZooError(f"Cannot draw {n!r} samples; ask for at least 1.")
+        check_count(n)
         from tqdm.auto import tqdm
 
         c = self.config
         generator = generator if generator is not None else seeded_generator(seed)
         chunks = []
-        with torch.inference_mode():
-            per_image = isinstance(text, (list, tuple))  # captions are embedded batch by batch
-            conditions = self._embeddings(n, None if per_image else text, embedding, texts=text if per_image else None)
-            starts = list(range(0, n, self.sample_batch_size))
-            for start in tqdm(starts, desc="sampling", unit="batch", disable=not progress or len(starts) < 2):
-                size = min(self.sample_batch_size, n - start)
-                draw = [torch.randn(size, c.z_dim, generator=generator)]
-                draw += [torch.randn(size, c.condition_dim, generator=generator) for _ in range(c.stage)]
-                noise, *eps = (t.to(self.device, self.dtype) for t in draw)
-                if per_image:
-                    condition = self.embed_text(list(text[start : start + size]))
-                else:
-                    condition = conditions[start : start + size]
-                if c.stage == 1:
-                    images = self.generate(condition, noise, eps[0])
-                else:
-                    images = self.generate(condition, noise, eps[1], stage1_eps=eps[0])
-                chunks.append(images.float().clamp_(0, 1))
+        per_image = isinstance(text, (list, tuple))  # captions are embedded batch by batch
+        conditions = self._embeddings(n, None if per_image else text, embedding, texts=text if per_image else None)
+        starts = list(range(0, n, self.sample_batch_size))
+        for start in tqdm(starts, desc="sampling", unit="batch", disable=not progress or len(starts) < 2):
+            size = min(self.sample_batch_size, n - start)
+            draw = [torch.randn(size, c.z_dim, generator=generator)]
+            draw += [torch.randn(size, c.condition_dim, generator=generator) for _ in range(c.stage)]
+            noise, *eps = (t.to(self.device, self.dtype) for t in draw)
+            batch = list(text[start : start + size]) if per_image else None
+            condition = self.embed_text(batch) if batch is not None else conditions[start : start + size]
+            if c.stage == 1:
+                images = self.generate(condition, noise, eps[0])
+            else:
+                images = self.generate(condition, noise, eps[1], stage1_eps=eps[0])
+            chunks.append(images.float().clamp_(0, 1))
         return torch.cat(chunks)

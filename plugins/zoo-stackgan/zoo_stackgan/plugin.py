@@ -29,6 +29,17 @@ COCO_STAGE2_CONFIG = {
 }
 
 
+#: the text encoder of the kit's tiny StackGAN (max_length 48 is the least its convolutions take)
+_TINY_TEXT_ENCODER = {
+    "max_length": 48,
+    "embedding_dim": 16,
+    "conv_channels": [8, 8],
+    "cnn_dim": 8,
+    "image_widths": [4, 4, 4],
+    "image_hidden": 8,
+}
+
+
 @hookimpl
 def register_architectures(register):
     register(
@@ -40,6 +51,20 @@ def register_architectures(register):
             "noise, and a stage-II generator that refines it at 4x (2x for ours), as hanzhanggit/StackGAN-Pytorch.",
             paper="https://arxiv.org/abs/1612.03242",
             training_step="zoo_stackgan.training:StackGANTrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config={
+                "stage": 1,
+                "channels": 1,
+                "z_dim": 8,
+                "text_dim": 16,
+                "condition_dim": 4,
+                "gf_dim": 4,
+                "df_dim": 4,
+                "stage1_size": 32,
+                "stage2_size": 64,
+                "text_encoder": _TINY_TEXT_ENCODER,
+            },
+            test_data={"batch_size": 2},
         )
     )
     register(
@@ -51,6 +76,9 @@ def register_architectures(register):
             "image encoder, giving the 1024-d embeddings a StackGAN is conditioned on.",
             paper="https://arxiv.org/abs/1605.05395",
             training_step="zoo_stackgan.text_training:TextEncoderTrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config=dict(_TINY_TEXT_ENCODER),
+            test_data={"batch_size": 2},
         )
     )
 

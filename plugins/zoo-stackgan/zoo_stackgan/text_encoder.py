@@ -370,15 +370,14 @@ class TextEncoder(TextEmbedder, ZooModel):
         return self.image_encoder(images), self.encoder(tokens)
 
     def encode_text(self, texts: str | Sequence[str]) -> torch.Tensor:
-        """Embeddings ``(n, embedding_dim)`` of texts (a string is one text), without gradients.
+        """Embeddings ``(n, embedding_dim)`` of texts (a string is one text), in eval mode without gradients.
 
         Example:
             >>> model.encode_text("a thin upright two").shape
             torch.Size([1, 1024])
         """
         tokens = self.encoder.tokenize(texts).to(self.device)
-        with torch.no_grad():
-            return self.encoder(tokens)
+        return self.encoder(tokens)
 
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         """θ: embeddings ``(n, embedding_dim)`` of images in [0, 1], without gradients.

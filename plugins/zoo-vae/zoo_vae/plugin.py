@@ -15,5 +15,7 @@ def register_architectures(register):
             description="Variational autoencoder, 784-400-20 MLP with a Bernoulli decoder (pytorch/examples).",
             paper="https://arxiv.org/abs/1312.6114",
             training_step="zoo_vae.training:VAETrainingStep",
+            # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)
+            test_config={"hidden_dim": 16, "latent_dim": 2},
         )
     )

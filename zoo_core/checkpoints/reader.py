@@ -1,12 +1,12 @@
-"""Foreign checkpoints to zoo models: the one place where a pickle is ever opened.
+"""Reading a foreign checkpoint without running code from it: the one place where zoo opens a pickle.
 
 A checkpoint written by another codebase (a ``.pth`` / ``.bin`` / ``.pth.tar``) is read with
 ``torch.load(weights_only=True)``, which unpickles tensors and plain containers only and refuses
-anything that would run code. A registered ``Converter`` maps its keys onto the architecture's,
-the model is loaded strictly, and a Hub-layout folder is written.
+anything that would run code; a refused pickle is reported with the global it asked for.
 
 Example:
-    >>> convert_checkpoint("fid-inception", "pt_inception-2015-12-05-6726825d.pth", "hub/me/inception")
+    >>> read_checkpoint("latest_net_G_A.pth")["model.1.weight"].shape
+    torch.Size([64, 3, 7, 7])
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._catalog import get_catalog
-from ._errors import ZooError, foreign_reason
-from .specs import Converter, resolve_target
+from .._errors import ZooError, foreign_reason
 
-__all__ = ["convert_checkpoint", "convert_state", "converter_spec", "read_checkpoint"]
+__all__ = ["read_checkpoint"]
 
 
 _PICKLE_SCAN_LIMIT = 64 << 20  # bytes of a pickle scanned for the global it refused
@@ -143,62 +141,3 @@ def _first_unsafe_global(data: bytes) -> str | None:
     except Exception:  # malformed before any refused global
         return None
     return None
-
-
-def converter_spec(name: str, *, needed_by: str = "") -> Converter:
-    """The registered converter ``name``; ``needed_by`` names the model that asked for it, if any."""
-    catalog = get_catalog()
-    if name not in catalog.converters:
-        if needed_by:
-            raise ZooError(
-                f"{needed_by} needs the converter {name!r}, which no installed plugin registers; "
-                "install the plugin that provides it."
-            )
-        raise catalog._unknown("converter", name, list(catalog.converters), "zoo plugins")
-    return catalog.converters[name]
-
-
-def convert_state(spec: Converter, checkpoint: str | os.PathLike[str], config: dict[str, Any]) -> dict[str, Any]:
-    """Read a foreign checkpoint (no code runs) and map it onto the architecture's keys.
-
-    Whatever the file holds, a failure is a ``ZooError``: a converter meeting a layout it does not
-    expect (a missing key, a tensor of another rank ...) says that the file is not one it converts.
-    """
-    import torch
-
-    contents = read_checkpoint(checkpoint)
-    try:
-        state = resolve_target(spec.convert)(contents, config)
-    except ZooError:
-        raise
-    except Exception as exc:  # a converter reading a layout it does not expect
-        raise ZooError(
-            f"{checkpoint} is not a checkpoint the converter {spec.name!r} can read ({type(exc).__name__}: "
-            f"{foreign_reason(exc)}); convert the file it is written for ({spec.source or spec.description})."
-        ) from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ZooError(f"The converter {spec.name!r} did not return a state dict of tensors; its plugin has a bug.")
-    return state
-
-
-def convert_checkpoint(
-    converter: str,
-    checkpoint: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    config: dict[str, Any] | None = None,
-) -> Path:
-    """Convert ``checkpoint`` with the registered ``converter`` into a Hub-layout folder ``output``."""
-    from ._factory import model_class
-
-    spec = converter_spec(converter)
-    config = {**spec.options.get("config", {}), **(config or {})}
-    cls = model_class(spec.architecture)
-    # --config values are checked (types, ranges) before the converter or torch sees them
-    config = cls.config_class.from_dict(config, f"architecture {spec.architecture!r}").to_dict()
-    state = convert_state(spec, checkpoint, config)
-    model = cls.from_weights(config, state)
-    card = (
-        f"# {spec.architecture}\n\nConverted by zoo from `{Path(checkpoint).name}` "
-        f"({spec.source or 'a foreign checkpoint'}) with the converter `{converter}`.\n"
-    )
-    return model.save_pretrained(output, card=card, metadata={"converted_from": Path(checkpoint).name})

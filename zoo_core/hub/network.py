@@ -27,12 +27,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ._errors import ZooError
+from .._errors import ZooError
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["ATTEMPTS", "Deadline", "Limits", "backoff", "client", "describe", "limits", "retryable_status"]
+__all__ = [
+    "ATTEMPTS",
+    "Deadline",
+    "Limits",
+    "backoff",
+    "client",
+    "describe",
+    "limits",
+    "retryable_status",
+    "zoo_version",
+]
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
@@ -158,3 +168,10 @@ def describe(exc: BaseException, url: str, lim: Limits) -> str:
     if isinstance(exc, httpx2.RemoteProtocolError):
         return f"the server at {where} closed the connection early ({text or 'no reason given'})"
     return f"the connection to {where} failed ({text or type(exc).__name__})"
+
+
+def zoo_version() -> str:
+    """zoo's version, as requests name it (``User-Agent: zoo/<version>``)."""
+    from .. import __version__
+
+    return __version__

@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._errors import ChecksumMismatchError
+from .._errors import ChecksumMismatchError
+from .cache import discard_cached, zoo_cache_dir
 
 __all__ = [
     "converted_problem",
@@ -75,8 +76,6 @@ def _identity(path: Path) -> Identity:
 # -- the record in zoo's cache ---------------------------------------------------------------------
 def record_path() -> Path:
     """``$ZOO_CACHE/verified.json``: the files verified by earlier processes."""
-    from ._hub import zoo_cache_dir
-
     return zoo_cache_dir() / "verified.json"
 
 
@@ -117,7 +116,7 @@ def _recorded(identity: Identity) -> str | None:
 
 def _write_record(update: dict[str, tuple[Identity, str] | None]) -> None:
     """Apply ``update`` (None removes a path); entries of files that changed or went away are dropped."""
-    from ._atomic import atomic_write_text
+    from .._atomic import atomic_write_text
 
     entries = _read_record()
     entries.update(update)
@@ -204,13 +203,11 @@ def verify_file(
     this process or a later one, reuses the result. ``rehash`` (``zoo cache verify``) reads it again.
     ``pinned_in``: the pins file, when ``expected`` was pinned here rather than by the registry.
     """
-    from ._hub import _discard
-
     actual = hash_mismatch(path, expected, rehash=rehash)
     if actual is None:
         return path
     if discard:
-        _discard(path)
+        discard_cached(path)
     fate = (
         "it was deleted from the cache; run again to download it afresh, and report the mirror if this repeats"
         if discard
@@ -248,7 +245,7 @@ def _sidecar_sha256(path: Path) -> str | None:
 def write_converted(path: Path, data: bytes) -> None:
     """Write a converted file and its sidecar, each atomically (the sidecar first: a file without one is
     never trusted, and a sidecar without its file is rewritten with it)."""
-    from ._atomic import atomic_write_bytes, atomic_write_text
+    from .._atomic import atomic_write_bytes, atomic_write_text
 
     sha256 = hashlib.sha256(data).hexdigest()
     atomic_write_text(sidecar_path(path), f"{sha256}  {path.name}\n")
