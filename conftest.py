@@ -54,6 +54,17 @@ def zoo_env(home: Path, endpoint: str | None = None, **extra: str) -> dict[str, 
     return env
 
 
+def write_dist_info(site: Path, dist: str, entry_points: dict[str, str], version: str = "0.1") -> Path:
+    """What pip leaves for an installed distribution ``dist``: ``site/<dist>-<version>.dist-info`` with its
+    ``METADATA`` and its entry points in the group ``zoo`` (name -> ``module`` or ``module:object``)."""
+    dist_info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    (dist_info / "entry_points.txt").write_text(f"[zoo]\n{lines}")
+    return dist_info
+
+
 def run_zoo(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the ``zoo`` command as a user would, in a fresh process."""
     return subprocess.run(

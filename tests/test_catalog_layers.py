@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import zoo_core as zoo
-from conftest import run_zoo, zoo_env
+from conftest import run_zoo, write_dist_info, zoo_env
 from zoo_core._catalog import get_catalog, reset_catalog
 from zoo_core._plugins import reset_plugins
 from zoo_core._registry import (
@@ -64,10 +64,7 @@ def install_plugin_with_catalog(site: Path, models: dict[str, Any]) -> Path:
     (package / "__init__.py").write_text("")
     (package / "plugin.py").write_text("")
     catalog_file(package / "registry.json", models)
-    dist_info = site / "layered_zoo_plugin-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: layered-zoo-plugin\nVersion: 0.1\n")
-    (dist_info / "entry_points.txt").write_text("[zoo]\nlayered = layered_plugin.plugin\n")
+    write_dist_info(site, "layered-zoo-plugin", {"layered": "layered_plugin.plugin"})
     return site
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import zoo_core
-from conftest import run_zoo, zoo_env
+from conftest import run_zoo, write_dist_info, zoo_env
 from zoo_core import Architecture
 from zoo_core._catalog import get_catalog, reset_catalog
 from zoo_core._plugins import get_plugin_manager, plugin_records
@@ -36,10 +36,7 @@ def install_fake_plugin(site: Path, dist_name: str, module: str, source: str, en
     """Write ``module.py`` and its ``dist-info`` (entry point in group ``zoo``) into ``site``."""
     site.mkdir(parents=True, exist_ok=True)
     (site / f"{module}.py").write_text(source)
-    dist_info = site / f"{dist_name.replace('-', '_')}-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 0.1\n")
-    (dist_info / "entry_points.txt").write_text(f"[zoo]\n{entry_point} = {module}\n")
+    write_dist_info(site, dist_name, {entry_point: module})
     return site
 
 

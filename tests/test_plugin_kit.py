@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import assert_clean_failure, run_zoo, zoo_env
+from conftest import assert_clean_failure, run_zoo, write_dist_info, zoo_env
 from zoo_core import Architecture
 from zoo_core.modeling import ModelConfig, UnconditionalGenerator, ZooModel
 from zoo_core.testing import check_architecture
@@ -262,10 +262,7 @@ def install_fake_plugin(site: Path, dist_name: str, modules: dict[str, str], ent
     site.mkdir(parents=True, exist_ok=True)
     for module, source in modules.items():
         (site / f"{module}.py").write_text(source)
-    dist_info = site / f"{dist_name.replace('-', '_')}-0.1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 0.1.0\n")
-    (dist_info / "entry_points.txt").write_text(f"[zoo]\n{entry_point} = {target}\n")
+    write_dist_info(site, dist_name, {entry_point: target}, version="0.1.0")
     return site
 
 
@@ -387,12 +384,8 @@ def install_generated(folder: Path, site: Path, dist: str, package: str) -> dict
 
     project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
     assert project["name"] == dist
-    entry_points = project["entry-points"]["zoo"]
-    dist_info = site / f"{package}-0.1.0.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1.0\n")
-    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
-    (dist_info / "entry_points.txt").write_text(f"[zoo]\n{lines}")
+    assert dist.replace("-", "_") == package  # pip names the dist-info after the distribution
+    write_dist_info(site, dist, project["entry-points"]["zoo"], version="0.1.0")
     return {"PYTHONPATH": f"{site}{__import__('os').pathsep}{folder}"}
 
 

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import zoo_core as zoo
-from conftest import assert_clean_failure, snapshot_tree  # tests/robustness/conftest.py
+from conftest import assert_clean_failure, snapshot_tree
 from zoo_core.cli import ZooGroup, cli
 from zoo_core.modeling import ModelConfig
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from conftest import assert_clean_failure  # tests/robustness/conftest.py
+from conftest import assert_clean_failure
 from zoo_core._catalog import ModelInfo
 from zoo_core._errors import RegistryError
 from zoo_core._registry import REPO_FILENAME, check_repo_filename

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import zoo_core as zoo
-from conftest import TRACEBACK_MARKERS, assert_clean_failure, snapshot_tree  # tests/robustness/conftest.py
+from conftest import TRACEBACK_MARKERS, assert_clean_failure, snapshot_tree
 from zoo_core.cli import cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import zoo_core
-from conftest import assert_clean_failure, snapshot_tree  # tests/robustness/conftest.py
+from conftest import assert_clean_failure, snapshot_tree
 from zoo_core.hub import network as _network
 
 REPO_ROOT = Path(zoo_core.__file__).resolve().parent.parent

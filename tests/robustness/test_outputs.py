@@ -27,7 +27,7 @@ import pytest
 from PIL import Image
 
 import zoo_core as zoo
-from conftest import assert_clean_failure, snapshot_tree  # tests/robustness/conftest.py
+from conftest import assert_clean_failure, snapshot_tree
 
 pytest.importorskip("zoo_pix2pix")
 

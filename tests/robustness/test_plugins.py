@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TRACEBACK_MARKERS  # tests/robustness/conftest.py
+from conftest import TRACEBACK_MARKERS, write_dist_info
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _root: ModuleType | None = None  # the project's conftest.py: run_zoo, zoo_env
@@ -50,10 +50,7 @@ def install_plugin(site: Path, source: str, dist: str = PLUGIN, module: str = MO
     """Write ``module.py`` and its ``dist-info`` (entry point in the group ``zoo``) into ``site``."""
     site.mkdir(parents=True, exist_ok=True)
     (site / f"{module}.py").write_text(source)
-    dist_info = site / f"{dist.replace('-', '_')}-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
-    (dist_info / "entry_points.txt").write_text(f"[zoo]\n{entry} = {module}\n")
+    write_dist_info(site, dist, {entry: module})
     return site
 
 

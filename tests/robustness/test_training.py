@@ -27,7 +27,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import assert_clean_failure, snapshot_tree  # tests/robustness/conftest.py
+from conftest import assert_clean_failure, snapshot_tree
 from zoo_core._errors import ZooError
 from zoo_core.training import checkpoint as ckpt
 from zoo_core.training.logging import read_log

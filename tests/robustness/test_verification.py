@@ -29,30 +29,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import zoo_core as zoo
+from conftest import assert_clean_failure, run_zoo, serve_files, snapshot_tree, zoo_env
 from zoo_core._errors import UNSAFE_ADVICE, unsafe_advice
 from zoo_core.hub import verify as _verify
 from zoo_core.hub.cache import zoo_cache_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str, path: Path):
-    """A conftest module by its path: ``conftest`` and ``tests`` can name other modules (torch-fidelity installs a
-    top-level ``tests`` package)."""
-    import importlib.util
-
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_ROOT = _load("zoo_root_conftest", REPO_ROOT / "conftest.py")
-_HERE = _ROOT  # assert_clean_failure and snapshot_tree live in the root conftest.py too
-run_zoo, serve_files, zoo_env = _ROOT.run_zoo, _ROOT.serve_files, _ROOT.zoo_env
-assert_clean_failure, snapshot_tree = _HERE.assert_clean_failure, _HERE.snapshot_tree
 TINY_DCGAN = {"image_size": 16, "channels": 1, "nz": 4, "ngf": 4, "ndf": 4, "with_discriminator": False}
 NAME = "dcgan.authors-tiny"
 VAE_HUB = REPO_ROOT / "hub"  # hub/zoo/vae-mnist: the published vae.mnist, in Hub layout for ZOO_HUB_DIR
