@@ -59,8 +59,10 @@ def parse(argv: list[str]) -> None:
     while isinstance(command, click.Group):
         assert args, f"`{' '.join(path)}` needs a command"
         name = args.pop(0)
-        assert name in command.commands, f"`{' '.join(path)}` has no command {name!r}"
-        command = command.commands[name]
+        group = command
+        subcommand = group.get_command(click.Context(group), name)  # the root group imports its commands on use
+        assert subcommand is not None, f"`{' '.join(path)}` has no command {name!r}"
+        command = subcommand
         path.append(name)
     if not args and argv[-1] == path[-1]:  # a command named in the text (`zoo train`): it exists
         return

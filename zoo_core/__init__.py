@@ -7,7 +7,7 @@ Example:
     >>> model = zoo.load("vae.mnist")
     >>> images = model.sample(64, seed=0)
 
-Importing zoo_core is cheap: torch is imported only when a model is built.
+Importing zoo_core is cheap: its names are imported on first use (torch only when a model is built).
 
 The public API is ``__all__``: models (``load``, ``create``, ``list_models``, ``info``, ``evaluate``,
 ``train``, ``convert_checkpoint``), what plugins subclass or register (``ZooModel``, ``ModelConfig``,
@@ -28,14 +28,14 @@ from ._errors import (
     UnknownNameError,
     ZooError,
 )
-from .hookspecs import hookimpl
-from .specs import Architecture, Converter, DatasetInfo, EvaluationProtocol, MetricInfo
 
 if TYPE_CHECKING:
-    from ._catalog import ModelInfo
     from ._factory import convert_checkpoint, create, load
+    from ._model_info import ModelInfo
     from .evaluation import evaluate
+    from .hookspecs import hookimpl
     from .modeling import ModelConfig, ZooModel
+    from .specs import Architecture, Converter, DatasetInfo, EvaluationProtocol, MetricInfo
     from .training import train
 
 __version__ = "0.1.0"
@@ -91,7 +91,13 @@ def info(name: str) -> ModelInfo:
     return get_catalog().resolve_model(name)
 
 
-_LAZY = {
+_LAZY = {  # imported on first use: `zoo list` needs none of them (pluggy, the specs' dataclasses, torch)
+    "hookimpl": (".hookspecs", "hookimpl"),
+    "Architecture": (".specs", "Architecture"),
+    "Converter": (".specs", "Converter"),
+    "DatasetInfo": (".specs", "DatasetInfo"),
+    "EvaluationProtocol": (".specs", "EvaluationProtocol"),
+    "MetricInfo": (".specs", "MetricInfo"),
     "load": ("._factory", "load"),
     "create": ("._factory", "create"),
     "convert_checkpoint": ("._factory", "convert_checkpoint"),
@@ -99,7 +105,7 @@ _LAZY = {
     "evaluate": (".evaluation", "evaluate"),
     "ZooModel": (".modeling", "ZooModel"),
     "ModelConfig": (".modeling", "ModelConfig"),
-    "ModelInfo": ("._catalog", "ModelInfo"),
+    "ModelInfo": ("._model_info", "ModelInfo"),
 }
 
 

@@ -24,13 +24,13 @@ sentence that names it.
 Speed: ``$ZOO_CACHE/index/catalog.json`` keeps each validated catalog file, keyed by its path, modification time and
 size, and the verdict on each entry a plugin registers, keyed by its content; a warm ``zoo list`` neither parses
 registry.json strictly nor imports jsonschema. Touching a file (or changing zoo_core's schema) invalidates it.
+After each build, the merged models are kept for ``zoo list`` by ``zoo_core._catalog_snapshot``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
-import fnmatch
 import hashlib
 import json
 import os
@@ -39,67 +39,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ._catalog_snapshot import save_snapshot, watched_package_files
+from ._entry_points import entry_point_files
 from ._errors import PluginError, RegistryError, UnknownNameError
+from ._model_info import ModelInfo, matching_names
 from ._plugins import (
     BUILTIN_PLUGINS,
+    autoloaded_plugins,
     captured_stdout,
     describe_exception,
     get_plugin_manager,
     mark_failed,
     on_reset,
     report_problem,
+    said_lines,
     warn_once,
 )
 from ._registry import load_registry, shipped_registry_path, user_registry_paths, validate_entry
 from .specs import Architecture, Converter, DatasetInfo, EvaluationProtocol, MetricInfo
 
 __all__ = ["Catalog", "ModelInfo", "get_catalog", "reset_catalog"]
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """One pretrained model of the catalog (a registry entry with its name).
-
-    Example:
-        >>> import zoo_core as zoo
-        >>> zoo.info("vae.mnist").weights["repo_id"]
-        'zoo/vae-mnist'
-    """
-
-    name: str
-    architecture: str
-    plugin: str
-    tasks: tuple[str, ...]
-    source: str
-    config: dict[str, Any]
-    weights: dict[str, Any]
-    dataset: dict[str, Any]
-    metrics: list[dict[str, Any]]
-    paper: dict[str, Any]
-    license: str
-    made_by: dict[str, Any]
-    description: str = ""
-    num_params: int | None = None
-    tags: tuple[str, ...] = ()
-    registered_by: str = "registry.json"
-    #: where the entry comes from: "shipped", "plugin" or "user" (see the module's docstring for the precedence)
-    layer: str = "shipped"
-    #: the catalog file that holds it, or ``"<plugin> (register_models)"``
-    catalog: str = ""
-
-    @classmethod
-    def from_entry(
-        cls, name: str, entry: dict[str, Any], registered_by: str, *, layer: str = "shipped", catalog: str = ""
-    ) -> ModelInfo:
-        fields = dict(entry)
-        fields["tasks"] = tuple(fields["tasks"])
-        fields["tags"] = tuple(fields.get("tags", ()))
-        return cls(name=name, registered_by=registered_by, layer=layer, catalog=catalog, **fields)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["tasks"], out["tags"] = list(self.tasks), list(self.tags)
-        return out
 
 
 _KINDS: dict[str, tuple[str, type]] = {
@@ -171,16 +130,7 @@ class Catalog:
         return self.metrics[name]
 
     def list_models(self, pattern: str | None = None, task: str | None = None) -> list[str]:
-        names = sorted(self.models)
-        if pattern:
-            names = [
-                n
-                for n in names
-                if fnmatch.fnmatchcase(n, pattern if any(c in pattern for c in "*?[") else f"*{pattern}*")
-            ]
-        if task:
-            names = [n for n in names if task in self.models[n].tasks]
-        return names
+        return matching_names(self.models, pattern, task)
 
 
 def _stage_into(staged: list, make: Callable[..., tuple[str, str, Any]], plugin: str, hook: str) -> Callable[..., None]:
@@ -221,9 +171,9 @@ class _CatalogCache:
 
     def __init__(self) -> None:
         from . import __version__
-        from .hub.cache import zoo_cache_dir
+        from ._index_files import index_path
 
-        self.path = zoo_cache_dir() / "index" / "catalog.json"
+        self.path = index_path("catalog.json")
         schema = Path(__file__).resolve().parent / "schema" / "registry.schema.json"
         self.salt = [_CACHE_FORMAT, __version__, _stat_key(schema)]
         self.files: dict[str, Any] = {}
@@ -395,6 +345,13 @@ def _build() -> Catalog:
         catalog.owners[("model", name)] = definitions[-1].info.registered_by
     _report_clashes(defined)
     cache.save()
+    if set(loaded) <= autoloaded_plugins():  # a plugin registered by hand is in no file the snapshot watches
+        plugin_files = [
+            getattr(pm.get_plugin(name), "__file__", None) for name in loaded if name not in BUILTIN_PLUGINS
+        ]
+        watched = [str(shipped_path), *map(str, user_registry_paths()), *entry_point_files()]
+        watched += [path for file in plugin_files if file for path in watched_package_files(file)]
+        save_snapshot(catalog.models, said_lines(), watched)
     return catalog
 
 

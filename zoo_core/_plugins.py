@@ -19,35 +19,33 @@ Environment switches:
   an empty value loads none; a name that matches no plugin is reported with the closest one.
 - ``ZOO_RAISE_PLUGIN_ERRORS=1``: re-raise a plugin's import error instead of recording it.
 
-The scan of the installed distributions for entry points (``importlib.metadata``, the slowest part of
-starting ``zoo``) is cached in ``$ZOO_CACHE/index/entry-points.json``, keyed by the names of the distributions'
-metadata folders in every ``sys.path`` folder and each plugin's ``entry_points.txt``: installing, upgrading
-or removing a distribution changes them, so the next run scans again. The plugins themselves are imported on
-every run (what they do wrong at import is still reported).
+The entry points come from ``zoo_core._entry_points`` (a cached scan). The plugins themselves are imported
+whenever a command needs them (what they do wrong at import is reported then); ``zoo list`` reads the snapshot
+of the merged catalog (``zoo_core._catalog_snapshot``), which replays these reports, while nothing it was built
+from has changed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
-import importlib
 import io
-import json
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
+from ._entry_points import ENTRY_POINT_GROUP, scan_entry_points
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginRecord",
+    "autoloaded_plugins",
     "captured_stdout",
     "describe_exception",
     "get_plugin_manager",
@@ -55,10 +53,10 @@ __all__ = [
     "plugin_records",
     "report_problem",
     "reset_plugins",
+    "said_lines",
     "warn_once",
 ]
 
-ENTRY_POINT_GROUP = "zoo"
 BUILTIN_PLUGINS = ("zoo_core.builtin.datasets", "zoo_core.builtin.classifiers", "zoo_core.builtin.metrics")
 
 
@@ -82,6 +80,8 @@ class PluginRecord:
 _manager: pluggy.PluginManager | None = None
 _records: list[PluginRecord] = []
 _reported: set[str] = set()  # stderr lines already written: each problem is said once per process
+_said: list[str] = []  # the same lines, in order
+_autoloaded: set[str] = set()  # plugins registered by _load (built-ins and entry points), not by hand
 _reset_callbacks: list[Callable[[], None]] = []  # what else to forget with the plugins (the catalog)
 _HOOK_NAMES = tuple(sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), f"{ENTRY_POINT_GROUP}_spec")))
 
@@ -104,7 +104,13 @@ def _hook_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
 def _warn(line: str) -> None:
     if line not in _reported:
         _reported.add(line)
+        _said.append(line)
         print(line, file=sys.stderr, flush=True)
+
+
+def said_lines() -> list[str]:
+    """Every warning this process wrote about plugins and catalogs, in order (kept with the catalog snapshot)."""
+    return list(_said)
 
 
 def warn_once(line: str) -> None:
@@ -184,96 +190,11 @@ def _check_allow_list(allowed: set[str], known: set[str]) -> None:
         _warn(f"Warning: ZOO_LOAD_PLUGINS names {wanted!r}, which is no installed plugin; {hint}")
 
 
-@dataclass(frozen=True)
-class _EntryPoint:
-    """What the scan keeps of one entry point of the group ``zoo`` (loaded without importlib.metadata)."""
-
-    name: str  # the entry point's name
-    value: str  # "module" or "module:attribute"
-    dist: str | None  # the distribution's name
-    version: str | None
-
-    def load(self) -> Any:
-        module_name, _, attribute = self.value.partition(":")
-        obj: Any = importlib.import_module(module_name.strip())
-        for part in attribute.split("[", 1)[0].strip().split(".") if attribute.strip() else []:
-            obj = getattr(obj, part)
-        return obj
-
-
-_SCAN_FORMAT = 1
-
-
-def _stat_key(path: str | os.PathLike[str]) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size]
-
-
-def _distributions_in(folder: str) -> str | None:
-    """A digest of the distributions' metadata folders in one ``sys.path`` folder (``None``: no such folder).
-
-    Installing, upgrading (a new version's folder name) or removing a distribution changes it; other files
-    written in the folder (the current directory is on sys.path) do not.
-    """
-    import hashlib
-
-    try:
-        with os.scandir(folder or ".") as entries:
-            names = sorted(e.name for e in entries if e.name.endswith((".dist-info", ".egg-info", ".egg-link")))
-    except OSError:
-        return None
-    return hashlib.sha1("\0".join(names).encode()).hexdigest()
-
-
-def _scan_key() -> list[Any]:
-    """What the installed entry points depend on: the distributions in every ``sys.path`` folder."""
-    return [_SCAN_FORMAT, sys.version, [[entry, _distributions_in(entry)] for entry in sys.path]]
-
-
-def _scan_cache_path() -> Path:
-    from .hub.cache import zoo_cache_dir
-
-    return zoo_cache_dir() / "index" / "entry-points.json"
-
-
-def _scan_entry_points() -> list[_EntryPoint]:
-    """The entry points of the group ``zoo``, sorted by name: from the cache when nothing on sys.path changed."""
-    key = _scan_key()
-    cache = _scan_cache_path()
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached["key"] == key and all(_stat_key(f) == stat for f, stat in cached["files"]):
-            return [_EntryPoint(**ep) for ep in cached["entry_points"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    from importlib.metadata import entry_points
-
-    found, files = [], []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
-        dist = getattr(ep, "dist", None)
-        found.append(
-            _EntryPoint(
-                ep.name, ep.value, dist.metadata["Name"] if dist is not None else None, getattr(dist, "version", None)
-            )
-        )
-        where = getattr(dist, "_path", None)  # a dist-info folder: its entry_points.txt can change in place
-        if where is not None:
-            files.append([str(Path(where) / "entry_points.txt"), _stat_key(Path(where) / "entry_points.txt")])
-    with contextlib.suppress(OSError, TypeError):
-        from ._atomic import atomic_write_text
-
-        document = {"key": key, "files": files, "entry_points": [asdict(ep) for ep in found]}
-        atomic_write_text(cache, json.dumps(document) + "\n")
-    return found
-
-
 def _load(pm: pluggy.PluginManager, records: list[PluginRecord]) -> None:
     for module_name in BUILTIN_PLUGINS:
         module = __import__(module_name, fromlist=["_"])
         pm.register(module, name=module_name)
+        _autoloaded.add(module_name)
         records.append(PluginRecord(module_name, module_name, builtin=True, hooks=_hook_names(pm, module)))
 
     if _truthy(os.environ.get("ZOO_DISABLE_PLUGIN_AUTOLOAD")):
@@ -282,7 +203,7 @@ def _load(pm: pluggy.PluginManager, records: list[PluginRecord]) -> None:
     raise_errors = _truthy(os.environ.get("ZOO_RAISE_PLUGIN_ERRORS"))
     seen: set[str] = set()
     known = set(BUILTIN_PLUGINS)
-    for ep in _scan_entry_points():
+    for ep in scan_entry_points():
         name = ep.dist or ep.name
         known.update((name, ep.name))
         if name in seen:  # the same distribution found twice on sys.path
@@ -310,6 +231,7 @@ def _load(pm: pluggy.PluginManager, records: list[PluginRecord]) -> None:
                 raise
             report_problem(name, f"cannot be registered and is not loaded: {describe_exception(exc)}", failed=True)
             continue
+        _autoloaded.add(name)
         record.hooks = _hook_names(pm, plugin)
         _check_hook_names(pm, plugin, name)
     if allowed is not None:
@@ -326,6 +248,11 @@ def get_plugin_manager() -> pluggy.PluginManager:
         _load(pm, _records)
         _manager = pm
     return _manager
+
+
+def autoloaded_plugins() -> set[str]:
+    """The names of the plugins zoo loaded itself (built-ins and entry points), not registered by hand."""
+    return set(_autoloaded)
 
 
 def plugin_records() -> list[PluginRecord]:
@@ -346,5 +273,6 @@ def reset_plugins() -> None:
     global _manager, _records
     _manager = None
     _records = []
+    _autoloaded.clear()
     for callback in _reset_callbacks:
         callback()

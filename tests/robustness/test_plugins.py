@@ -220,12 +220,16 @@ cli.commands["list"] = hijacked
 def test_a_plugin_command_named_like_a_built_in_is_skipped(
     tmp_path: Path, baseline: dict[tuple[str, ...], str]
 ) -> None:
-    """`list` stays zoo's; the plugin's other command works; the clash is reported."""
+    """`list` stays zoo's; the plugin's other command works; the clash is reported where the plugins' commands
+    are gathered (a command that is no built-in one, `zoo --help`)."""
     env = env_for(tmp_path, COMMANDS)
-    stderr = assert_unchanged(env, baseline, ("list", "--json"))
-    one_warning(stderr, "'list'", "built-in")
+    assert_unchanged(env, baseline, ("list", "--json"))
     hello = run_zoo("bad-hello", env=env)
     assert hello.returncode == 0 and hello.stdout == "hello from the plugin\n", hello.stderr
+    one_warning(hello.stderr, "'list'", "built-in")
+    help_ = run_zoo("--help", env=env)
+    assert help_.returncode == 0 and "bad-hello" in help_.stdout, help_.stderr
+    one_warning(help_.stderr, "'list'", "built-in")
     record = plugin_record(env)
     assert record["status"] == "partly" and "'list'" in record["error"]
 
@@ -233,10 +237,13 @@ def test_a_plugin_command_named_like_a_built_in_is_skipped(
 def test_a_plugin_replacing_a_built_in_at_import_is_undone(
     tmp_path: Path, baseline: dict[tuple[str, ...], str]
 ) -> None:
-    """A plugin that overwrites `zoo list` in the click group at import: zoo puts its own back."""
+    """A plugin that overwrites `zoo list` in the click group at import: zoo uses its own, and says so when it
+    gathers the plugins' commands (`zoo --help`)."""
     env = env_for(tmp_path, REPLACES_AT_IMPORT)
-    stderr = assert_unchanged(env, baseline, ("list", "--json"))
-    assert "'list'" in stderr and "built-in" in stderr, stderr
+    assert_unchanged(env, baseline, ("list", "--json"))
+    help_ = run_zoo("--help", env=env)
+    assert help_.returncode == 0, help_.stderr
+    assert "'list'" in help_.stderr and "built-in" in help_.stderr, help_.stderr
 
 
 # -- a misspelt hook ----------------------------------------------------------------------------
