@@ -26,6 +26,10 @@ from zoo_core._plugins import reset_plugins
 REPO_ROOT = Path(__file__).resolve().parent
 HUB_FOLDER = REPO_ROOT / "hub"
 _ENV_PREFIXES = ("ZOO_", "HF_", "HUGGINGFACE_")
+#: the folder of zoo's cache (``$ZOO_CACHE``; ``zoo-cache/`` in the tests' homes) that holds its listing index:
+#: the validated catalogs (``catalog.json``) and the entry-point scan, rebuilt from their sources whenever those
+#: change (``zoo_core._catalog``, ``zoo_core._plugins``), so any command may refresh it
+CACHE_INDEX = "index"
 
 
 @pytest.fixture(autouse=True)
@@ -157,18 +161,23 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int = 1
     return message
 
 
+def in_cache_index(path: Path, root: Path) -> bool:
+    """Whether ``path`` (under ``root``) lies in a zoo cache's listing index: ``zoo-cache/CACHE_INDEX/`` below
+    ``root``, or ``CACHE_INDEX/`` when ``root`` is the cache itself."""
+    parts = Path(path).relative_to(root).parts
+    if Path(root).name == "zoo-cache" and parts[:1] == (CACHE_INDEX,):
+        return True
+    return any(a == "zoo-cache" and b == CACHE_INDEX for a, b in itertools.pairwise(parts))
+
+
 def snapshot_tree(root: Path) -> dict[str, tuple[int, str]]:
     """Every file under ``root`` with its size and sha256: compare two snapshots to prove nothing changed.
 
-    zoo's listing index (``zoo-cache/index/``: the validated catalogs and the entry-point scan, rebuilt from
-    their sources whenever those change) is left out: any command may refresh it, and nothing trusts it blindly.
+    zoo's listing index (``in_cache_index``) is left out: any command may refresh it, and nothing trusts it blindly.
     """
     files: dict[str, tuple[int, str]] = {}
     for path in sorted(Path(root).rglob("*")):
-        parts = path.relative_to(root).parts
-        if any(a == "zoo-cache" and b == "index" for a, b in itertools.pairwise(parts)) or (
-            Path(root).name == "zoo-cache" and parts[0] == "index"
-        ):
+        if in_cache_index(path, root):
             continue
         if path.is_file() and not path.is_symlink():
             data = path.read_bytes()

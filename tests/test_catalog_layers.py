@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import zoo_core as zoo
-from conftest import run_zoo, write_dist_info, zoo_env
+from conftest import CACHE_INDEX, run_zoo, write_dist_info, zoo_env
 from zoo_core._catalog import get_catalog, reset_catalog
 from zoo_core._plugins import reset_plugins
 from zoo_core._registry import (
@@ -298,7 +298,7 @@ def test_a_changed_catalog_file_shows_at_once(tmp_path: Path, monkeypatch: pytes
     mine = catalog_file(tmp_path / "mine.json", {"vae.one": entry(description="first")}, indent=2)
     monkeypatch.setenv("ZOO_REGISTRY", str(mine))
     assert zoo.info("vae.one").description == "first"
-    assert (Path(os.environ["ZOO_CACHE"]) / "index" / "catalog.json").is_file()
+    assert (Path(os.environ["ZOO_CACHE"]) / CACHE_INDEX / "catalog.json").is_file()
     catalog_file(mine, {"vae.one": entry(description="second!")}, indent=2)  # another size, another mtime
     reset_catalog()
     assert zoo.info("vae.one").description == "second!"

@@ -70,3 +70,41 @@ def test_item_seeds_are_per_item_and_epoch() -> None:
     data.set_epoch(1)
     assert not torch.equal(data[2]["image"], first)
     assert ImageDataset.image_size is None  # the contract's default: sizes vary unless a dataset says otherwise
+
+
+def test_mnist5k_binarize_stochastic_is_one_fixed_draw_over_the_whole_file() -> None:
+    import numpy as np
+
+    from zoo_core.datasets.mnist5k import BINARIZE_SEED, _arrays, split_indices
+
+    grey = load_dataset("mnist5k", split="all")
+    binary = load_dataset("mnist5k", split="all", binarize="stochastic")
+    values = binary.tensors()
+    assert values.dtype == torch.float32 and sorted(values.unique().tolist()) == [0.0, 1.0]
+    # each pixel ~ Bernoulli(grey / 255), with the uniforms of one PCG64 stream, digit after digit
+    images, labels = _arrays()
+    uniforms = np.random.Generator(np.random.PCG64(BINARIZE_SEED)).random((len(images), 784))
+    expected = uniforms < images.reshape(len(images), 784) / 255.0
+    assert np.array_equal(values.flatten(1).numpy() == 1, expected)
+    assert torch.equal(binary.labels, grey.labels)
+    assert abs(values.mean().item() - grey.tensors().mean().item()) < 2e-3  # the mean grey value, as it should
+    assert (values[grey.images == 0] == 0).all() and (values[grey.images == 255] == 1).all()
+    # every split sees the same binary digits as the whole file, in every call
+    for split in ("train", "test"):
+        part = load_dataset("mnist5k", split=split, binarize="stochastic")
+        assert torch.equal(part.images, binary.images[torch.from_numpy(split_indices(labels, split))])
+    again = load_dataset("mnist5k", split="test", binarize="stochastic")
+    assert torch.equal(again.images, load_dataset("mnist5k", split="test", binarize="stochastic").images)
+
+
+def test_mnist5k_binarize_threshold_and_errors() -> None:
+    grey = load_dataset("mnist5k", split="test")
+    threshold = load_dataset("mnist5k", split="test", binarize="threshold")
+    assert torch.equal(threshold.tensors(), (grey.tensors() > 0.5).float())
+    assert torch.equal(load_dataset("mnist5k", split="test", binarize="none").images, grey.images)
+    resized = load_dataset("mnist5k", split="test", size=14, binarize="stochastic").tensors()
+    assert resized.shape == (500, 1, 14, 14) and sorted(resized.unique().tolist()) == [0.0, 1.0]
+    with pytest.raises(zoo.ZooError, match=r"binarize must be one of none, stochastic, threshold, not 'yes'"):
+        load_dataset("mnist5k", split="test", binarize="yes")
+    with pytest.raises(zoo.ZooError, match="binarize"):
+        load_dataset("mnist5k", split="test", binarize=1)

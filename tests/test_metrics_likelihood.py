@@ -89,6 +89,8 @@ def test_iwae_nll_bounds_the_elbo_and_tightens_with_k(vae, digits) -> None:
 class _HistogramDensity(DensityModel, torch.nn.Module):
     """Every pixel independent, with the 256-level histogram of the training digits (a real density model)."""
 
+    pixel_levels = 256
+
     def __init__(self, train: torch.Tensor) -> None:
         super().__init__()
         levels = (train * 255).round().long().flatten()
@@ -118,3 +120,95 @@ def test_models_without_the_method_get_a_clear_error(digits) -> None:
         IWAENLL(k=2).update(model=torch.nn.Linear(1, 1), images=digits[:2])
     with pytest.raises(ZooError, match="seen no images"):
         ELBO().compute()
+
+
+class _BernoulliPixels(DensityModel, zoo.ZooModel):
+    """Every pixel an independent Bernoulli fit to binarized training digits (a real model of binary pixels)."""
+
+    pixel_levels = 2
+
+    def __init__(self, config: zoo.ModelConfig, p: torch.Tensor) -> None:
+        super().__init__(config)
+        self.register_buffer("p", p.clamp(1e-3, 1 - 1e-3))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        from zoo_core.modeling import check_density_images
+
+        check_density_images(x, pixel_levels=2, channels=1, size=(28, 28), what="Bernoulli model")
+        return (x * self.p.log() + (1 - x) * (1 - self.p).log()).flatten(1).sum(1)
+
+
+@pytest.fixture(scope="module")
+def bernoulli() -> _BernoulliPixels:
+    train = load_dataset("mnist5k", split="train", binarize="stochastic").tensors()
+    return _BernoulliPixels(zoo.ModelConfig(), train.mean(0))
+
+
+def test_nll_binarized_is_the_mean_negative_log_prob_of_the_binarized_test_digits(bernoulli) -> None:
+    from zoo_core.evaluation import evaluate, reproduce_metrics
+    from zoo_core.metrics.likelihood import BinarizedNLL
+
+    binary = load_dataset("mnist5k", split="test", binarize="stochastic").tensors()
+    metric = create_metric("nll-binarized")
+    assert isinstance(metric, BinarizedNLL) and metric.unit == "nats" and not metric.higher_is_better
+    (record,) = evaluate(bernoulli, ["nll-binarized"], "mnist5k", dataset_options={"binarize": "stochastic"})
+    direct = -bernoulli.log_prob(binary).double().mean().item()
+    assert record["value"] == pytest.approx(direct, rel=1e-9)
+    assert 150 < direct < 250  # independent pixels: far worse than NADE's ~88 nats, far better than 784 ln 2 = 543
+    assert record["dataset_options"] == {"binarize": "stochastic"} and record["samples"] == 500
+    assert (record["unit"], record["split"], record["evaluation"]) == ("nats", "test", "likelihood")
+    (again,) = reproduce_metrics(bernoulli, records=[record])  # what `zoo eval NAME --metric nll-binarized` runs
+    assert again["value"] == record["value"] == again["recorded"]
+
+
+def test_density_metrics_refuse_models_of_the_other_pixels_and_grey_images(bernoulli, digits) -> None:
+    binary = (digits > 0.5).float()
+    with pytest.raises(ZooError, match=r"'bpd' scores models of 8-bit grey levels.*use the metric 'nll-binarized'"):
+        create_metric("bpd").update(model=bernoulli, images=binary)
+    histogram = _HistogramDensity(digits)
+    with pytest.raises(ZooError, match=r"'nll-binarized' scores models of binary pixels.*use the metric 'bpd'"):
+        create_metric("nll-binarized").update(model=histogram, images=binary)
+    with pytest.raises(ZooError, match=r"grey values such as .*--dataset-option binarize=stochastic"):
+        create_metric("nll-binarized").update(model=bernoulli, images=digits)
+    # through `zoo eval`'s path: the model's own check names the dataset option too
+    from zoo_core.evaluation import evaluate
+
+    with pytest.raises(ZooError, match="binarize=stochastic"):
+        evaluate(bernoulli, ["nll-binarized"], "mnist5k", n=10)
+
+
+def test_check_density_images_says_what_is_wrong_in_one_sentence() -> None:
+    from zoo_core.modeling import check_density_images
+
+    ok = torch.zeros(2, 1, 28, 28)
+    check_density_images(ok, pixel_levels=2, channels=1, size=(28, 28))
+    check_density_images(ok + 0.3, pixel_levels=256, channels=1, size=(28, 28))
+    cases = [
+        ((ok + 0.5, 2, (28, 28)), "The NADE models binary pixels (0 or 1), got values such as 0.5; binarize"),
+        ((ok, 2, (32, 32)), "The NADE takes 32x32 images, got 28x28; resize them first."),
+        ((ok[:, :, :, :1].squeeze(-1), 2, None), "The NADE takes a batch of images shaped (N, C, H, W)"),
+        ((ok + 2, 256, None), "The NADE models 8-bit grey levels in [0, 1], got values from 2 to 2"),
+        ((ok.to(torch.uint8), 2, None), "The NADE takes float images in [0, 1], not torch.uint8"),
+        ((ok, 3, None), "The NADE declares pixel_levels=3; a density model declares 2 (binary) or 256 (8-bit)."),
+    ]
+    for (x, levels, size), message in cases:
+        with pytest.raises(ZooError) as info:
+            check_density_images(x, pixel_levels=levels, channels=1, size=size, what="NADE")
+        assert str(info.value).startswith(message) and str(info.value).endswith(".") and "\n" not in str(info.value)
+
+
+def test_the_density_contract_names_pixel_levels() -> None:
+    from zoo_core.tasks import TASKS, check_contract
+
+    assert TASKS["density"].attributes == ("pixel_levels",)
+
+    class NoLevels(DensityModel):
+        def log_prob(self, x):
+            return x
+
+    with pytest.raises(ZooError, match="not its attribute 'pixel_levels'"):
+        check_contract(NoLevels, ["density"], "The model class NoLevels")
+    assert zoo.ZooModel.from_pretrained  # pixelcnnpp declares 256
+    from zoo_core._catalog import get_catalog
+
+    assert get_catalog().architecture("pixelcnnpp").model_class().pixel_levels == 256

@@ -20,7 +20,7 @@ from torch import nn
 
 from conftest import assert_clean_failure, run_zoo, write_dist_info, zoo_env
 from zoo_core import Architecture
-from zoo_core.modeling import ModelConfig, UnconditionalGenerator, ZooModel
+from zoo_core.modeling import DensityModel, ModelConfig, UnconditionalGenerator, ZooModel, check_density_images
 from zoo_core.testing import check_architecture
 from zoo_core.training import InputSpec, TrainingStep
 
@@ -462,3 +462,121 @@ def test_the_kit_runs_as_a_pytest_plugin(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "9 passed" in result.stdout, result.stdout[-2000:]
+
+
+# -- density models of binary pixels: the kit feeds them binary images and wants grey ones refused --------------
+class BinaryToy(DensityModel, ZooModel):
+    """Independent Bernoulli pixels (logits a parameter) on 8x8 binary images."""
+
+    architecture = "binary-toy"
+    config_class = ToyConfig
+    pixel_levels = 2
+
+    def __init__(self, config: ToyConfig) -> None:
+        super().__init__(config)
+        self.logits = nn.Parameter(torch.zeros(1, 1, config.size, config.size))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        check_density_images(x, pixel_levels=2, channels=1, size=(self.config.size,) * 2, what="binary toy")
+        return (
+            -nn.functional.binary_cross_entropy_with_logits(self.logits.expand_as(x), x, reduction="none")
+            .flatten(1)
+            .sum(1)
+        )
+
+
+class TrustingBinaryToy(BinaryToy):  # takes grey pixels as if they were binary: the kit must catch it
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return -nn.functional.binary_cross_entropy_with_logits(self.logits.expand_as(x), x, reduction="none").sum(
+            (1, 2, 3)
+        )
+
+
+class ThreeLevelToy(BinaryToy):
+    pixel_levels = 3
+
+
+@pytest.mark.parametrize(
+    ("model", "words"),
+    [
+        (BinaryToy, None),
+        (TrustingBinaryToy, "log_prob of grey pixels (0.5) did not fail"),
+        (ThreeLevelToy, "pixel_levels is 3"),
+    ],
+)
+def test_the_density_check_feeds_binary_models_binary_images(model: type, words: str | None) -> None:
+    spec = Architecture(
+        "binary-toy", model=model, tasks=("density",), test_config={"hidden": 6}, test_data={"input_shape": [1, 8, 8]}
+    )
+    report = check_architecture(spec, only=("task", "eval-mode", "determinism", "save-load"))
+    result = report.result("task:density")
+    if words is None:
+        assert report.ok, report.text()
+        assert result.message.endswith("pixel_levels 2")
+    else:
+        assert result.status == "failed" and words in result.message, report.text()
+
+
+# -- closed-form training steps: no optimiser; the kit checks that a step sets the model's tensors --------------
+class MeanToy(DensityModel, ZooModel):
+    """Independent Bernoulli pixels whose probabilities are the mean of the images seen (a closed-form fit)."""
+
+    architecture = "mean-toy"
+    config_class = ToyConfig
+    pixel_levels = 2
+
+    def __init__(self, config: ToyConfig) -> None:
+        super().__init__(config)
+        self.p = nn.Parameter(torch.full((1, 1, config.size, config.size), 0.5), requires_grad=False)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        check_density_images(x, pixel_levels=2, channels=1, size=(self.config.size,) * 2, what="mean toy")
+        p = self.p.clamp(1e-3, 1 - 1e-3)
+        return (x * p.log() + (1 - x) * (1 - p).log()).flatten(1).sum(1)
+
+
+class MeanStep(TrainingStep):
+    closed_form = True
+
+    def input_spec(self) -> InputSpec:
+        return InputSpec(1, (self.model.config.size,) * 2, ("images",))
+
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, Any]:
+        with torch.no_grad():
+            self.model.p.copy_(batch["image"].mean(0, keepdim=True))
+        return {"nll": -self.model.log_prob(batch["image"]).mean()}
+
+
+class IdleMeanStep(MeanStep):  # logs, but sets nothing
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, Any]:
+        return {"nll": torch.tensor(1.0)}
+
+
+class LearningMeanToy(MeanToy):  # a closed-form model whose parameter still asks for gradients
+    def __init__(self, config: ToyConfig) -> None:
+        super().__init__(config)
+        self.p.requires_grad_(True)
+
+
+@pytest.mark.parametrize(
+    ("model", "step", "words"),
+    [
+        (MeanToy, MeanStep, None),
+        (MeanToy, IdleMeanStep, "changed none of the model's tensors"),
+        (LearningMeanToy, MeanStep, "requires a gradient"),
+    ],
+)
+def test_a_closed_form_step_is_checked_by_what_it_sets(model: type, step: type, words: str | None) -> None:
+    spec = Architecture("mean-toy", model=model, tasks=("density",), training_step=step, test_config={"hidden": 6})
+    result = check_architecture(spec, only=("training-step",)).result("training-step")
+    if words is None:
+        assert result.status == "ok" and "closed form: 1 of 1 tensors set from the batch" in result.message
+    else:
+        assert result.status == "failed" and words in result.message, result.message
+    assert step(model(ToyConfig()), _train_config()).optimizers() == {}
+
+
+def _train_config() -> Any:
+    from zoo_core.training import TrainConfig
+
+    return TrainConfig("mean-toy", "mnist5k", "unused")

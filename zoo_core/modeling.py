@@ -46,8 +46,10 @@ __all__ = [
     "ZooModel",
     "build_on_meta",
     "check_count",
+    "check_density_images",
     "check_device",
     "check_images",
+    "check_labels",
     "check_model_size",
     "inference_verb",
     "load_weights_into",
@@ -473,6 +475,52 @@ def check_images(x: torch.Tensor, *, channels: int, size: tuple[int, int] | None
         )
 
 
+#: the pixel levels a density model may declare, and the images each means
+PIXEL_LEVELS = {2: "binary pixels (0 or 1)", 256: "8-bit grey levels in [0, 1]"}
+
+
+def check_density_images(
+    x: torch.Tensor,
+    *,
+    pixel_levels: int,
+    channels: int,
+    size: tuple[int, int] | None = None,
+    what: str = "model",
+) -> None:
+    """Fail with one sentence when ``x`` is not a batch of images a density model of ``pixel_levels`` scores.
+
+    Every density plugin's ``log_prob`` calls it first: the shape as ``check_images``, then the
+    values: exactly 0. or 1. for ``pixel_levels=2``, within [0, 1] for ``pixel_levels=256``.
+
+    Example:
+        >>> check_density_images(torch.full((1, 1, 28, 28), 0.5), pixel_levels=2, channels=1, size=(28, 28),
+        ...                      what="NADE")
+        Traceback (most recent call last):
+        zoo_core._errors.ZooError: The NADE models binary pixels (0 or 1), got values such as 0.5; binarize the
+        images first, e.g. load_dataset("mnist5k", binarize="stochastic") (--dataset-option binarize=stochastic).
+    """
+    if pixel_levels not in PIXEL_LEVELS:
+        raise ZooError(
+            f"The {what} declares pixel_levels={pixel_levels!r}; a density model declares 2 (binary) or 256 (8-bit)."
+        )
+    check_images(x, channels=channels, size=size, what=what)
+    if not x.is_floating_point():
+        raise ZooError(f"The {what} takes float images in [0, 1], not {x.dtype}; divide 8-bit images by 255.")
+    if pixel_levels == 2:
+        bad = (x != 0) & (x != 1)
+        if bool(bad.any()):
+            value = float(x[bad][0])
+            raise ZooError(
+                f"The {what} models binary pixels (0 or 1), got values such as {value:.4g}; binarize the images "
+                'first, e.g. load_dataset("mnist5k", binarize="stochastic") (--dataset-option binarize=stochastic).'
+            )
+    elif x.numel() and (not bool(torch.isfinite(x).all()) or float(x.min()) < 0 or float(x.max()) > 1):
+        raise ZooError(
+            f"The {what} models 8-bit grey levels in [0, 1], got values from {float(x.min()):.4g} to "
+            f"{float(x.max()):.4g}; map the images to [0, 1] first."
+        )
+
+
 def seeded_generator(seed: int | None) -> torch.Generator:
     """The CPU generator a model's sampling draws from: seeded with ``seed``, or randomly when it is ``None``.
 
@@ -652,6 +700,35 @@ def check_count(n: object) -> int:
     return n
 
 
+def check_labels(labels: object, n: int, num_classes: int) -> torch.Tensor:
+    """``labels`` (one class for all ``n`` images, or one per image) as a long tensor ``(n,)``, or one sentence.
+
+    For class-conditional sampling (``sample(n, labels=...)`` of the Bayes-classifier sampler, the GMM).
+
+    Example:
+        >>> check_labels(3, 2, 10)
+        tensor([3, 3])
+        >>> check_labels(range(3), 3, 10)
+        tensor([0, 1, 2])
+    """
+    problem = f"labels must be one class number from 0 to {num_classes - 1} or {n} of them, not {labels!r}."
+    if isinstance(labels, bool):
+        raise ZooError(problem)
+    if isinstance(labels, int):
+        out = torch.full((n,), labels, dtype=torch.long)
+    else:
+        try:
+            out = torch.as_tensor(list(labels) if isinstance(labels, range) else labels)
+        except (TypeError, ValueError, RuntimeError):
+            raise ZooError(problem) from None
+        if out.dim() != 1 or len(out) != n or out.is_floating_point() or out.dtype == torch.bool:
+            raise ZooError(problem)
+        out = out.long()
+    if len(out) and (int(out.min()) < 0 or int(out.max()) >= num_classes):
+        raise ZooError(problem)
+    return out
+
+
 class TextToImageGenerator:
     """Task ``text-to-image`` (contract: ``zoo_core.tasks.TextToImage``): implement ``sample``.
 
@@ -718,13 +795,17 @@ class ImageTranslator:
 
 
 class DensityModel:
-    """Task ``density`` (contract: ``zoo_core.tasks.Density``): implement ``log_prob`` (nats per image).
+    """Task ``density`` (contract: ``zoo_core.tasks.Density``): declare ``pixel_levels`` (2: binary pixels,
+    256: 8-bit grey levels) and implement ``log_prob`` (nats per image), which checks its input with
+    ``check_density_images``.
 
     Example:
         >>> zoo.load("pixelcnnpp.mnist").bits_per_dim(images).mean()
     """
 
     task = "density"
+    #: declared by every density model class (no default: a binary model must not pass for an 8-bit one)
+    pixel_levels: ClassVar[int]
 
     @abstract_verb
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:

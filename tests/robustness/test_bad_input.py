@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Literal
 
 import click
@@ -21,18 +20,12 @@ import pytest
 from click.testing import CliRunner
 
 import zoo_core as zoo
-from conftest import assert_clean_failure, snapshot_tree
+from conftest import assert_clean_failure, run_zoo, snapshot_tree, zoo_env
 from zoo_core.cli import ZooGroup, cli
 from zoo_core.modeling import ModelConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VAE_FOLDER = REPO_ROOT / "hub" / "zoo" / "vae-mnist"
-
-
-@pytest.fixture
-def root(pytestconfig: pytest.Config) -> ModuleType:
-    """The project's conftest.py, for ``run_zoo`` and ``zoo_env`` (``conftest`` here is tests/robustness's)."""
-    return pytestconfig.pluginmanager.get_plugin(str(REPO_ROOT / "conftest.py"))
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
@@ -334,7 +327,7 @@ def test_interrupt_exits_130() -> None:
     assert result.exit_code == 130 and "Interrupted." in result.stderr
 
 
-def test_internal_error_and_debug_as_subprocess(tmp_path: Path, root: ModuleType) -> None:
+def test_internal_error_and_debug_as_subprocess(tmp_path: Path) -> None:
     """As a user sees it: a plugin bug becomes one sentence; ZOO_DEBUG=1 brings the traceback back."""
     script = (
         "import sys, click\n"
@@ -344,7 +337,7 @@ def test_internal_error_and_debug_as_subprocess(tmp_path: Path, root: ModuleType
         "    raise ValueError('a plugin bug')\n"
         "cli.main(args=sys.argv[1:], prog_name='zoo')\n"
     )
-    env = root.zoo_env(tmp_path / "home")
+    env = zoo_env(tmp_path / "home")
     result = subprocess.run([sys.executable, "-c", script, "boom"], env=env, capture_output=True, text=True)
     text = assert_clean_failure(result)
     assert text.startswith("zoo hit an internal error (ValueError: a plugin bug)")
@@ -354,9 +347,9 @@ def test_internal_error_and_debug_as_subprocess(tmp_path: Path, root: ModuleType
     assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
 
 
-def test_closed_pipe_is_quiet(tmp_path: Path, root: ModuleType) -> None:
+def test_closed_pipe_is_quiet(tmp_path: Path) -> None:
     """``zoo list | head -1``: no BrokenPipeError, no traceback."""
-    env = root.zoo_env(tmp_path / "home")
+    env = zoo_env(tmp_path / "home")
     command = f"{sys.executable} -m zoo_core list | head -1"
     result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120)
     assert result.stdout.startswith("NAME")
@@ -368,9 +361,9 @@ def test_closed_pipe_is_quiet(tmp_path: Path, root: ModuleType) -> None:
 
 
 @pytest.mark.slow
-def test_bad_config_json_as_subprocess(tmp_path: Path, vae_folder: Path, root: ModuleType) -> None:
+def test_bad_config_json_as_subprocess(tmp_path: Path, vae_folder: Path) -> None:
     config = json.loads((vae_folder / "config.json").read_text())
     write_config(vae_folder, {**config, "hidden_dim": 1_000_000_000})
-    result = root.run_zoo("load", str(vae_folder), env=root.zoo_env(tmp_path / "home"))
+    result = run_zoo("load", str(vae_folder), env=zoo_env(tmp_path / "home"))
     text = assert_clean_failure(result)
     assert "hidden_dim" in text or "do not fit" in text

@@ -22,12 +22,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from conftest import assert_clean_failure
+from conftest import assert_clean_failure, run_zoo, zoo_env
 from zoo_core._catalog import ModelInfo
 from zoo_core._errors import RegistryError
 from zoo_core._registry import REPO_FILENAME, check_repo_filename
@@ -35,20 +34,10 @@ from zoo_core._registry import REPO_FILENAME, check_repo_filename
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = json.loads((REPO_ROOT / "zoo_core" / "registry.json").read_text())
 VAE = SHIPPED["models"]["vae.mnist"]
-_root: ModuleType | None = None  # the project's conftest.py: run_zoo, zoo_env
-
-
-@pytest.fixture(scope="module", autouse=True)
-def root_conftest(pytestconfig: pytest.Config) -> ModuleType:
-    """The project's conftest.py (``conftest`` in this folder names tests/robustness/conftest.py)."""
-    global _root
-    _root = pytestconfig.pluginmanager.get_plugin(str(REPO_ROOT / "conftest.py"))
-    return _root
 
 
 def zoo(*args: str, tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    assert _root is not None
-    return _root.run_zoo(*args, env=_root.zoo_env(tmp_path / "hf-home", **extra))
+    return run_zoo(*args, env=zoo_env(tmp_path / "hf-home", **extra))
 
 
 def registry_with(tmp_path: Path, text: str | bytes) -> Path:
@@ -179,8 +168,7 @@ def linked_hub(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_hub_serve_refuses_outside_links_and_leaves_no_orphan(tmp_path: Path, linked_hub: Path, signum: int) -> None:
     """Links out of the folder are not served (and named on stderr); killing zoo kills olah with it."""
-    assert _root is not None
-    env = _root.zoo_env(tmp_path / "server-home")
+    env = zoo_env(tmp_path / "server-home")
     process = subprocess.Popen(
         [sys.executable, "-m", "zoo_core", "hub", "serve", str(linked_hub)],
         env=env,

@@ -21,7 +21,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import zoo_core as zoo
-from conftest import TRACEBACK_MARKERS, assert_clean_failure, snapshot_tree
+from conftest import TRACEBACK_MARKERS, assert_clean_failure, snapshot_tree, zoo_env
 from zoo_core.cli import cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -353,12 +352,6 @@ def test_fuzz_input_files(workdir: Path, data: bytes, suffix: str, config: list[
 
 
 # -- a handful as a user runs them ----------------------------------------------------------
-@pytest.fixture
-def root(pytestconfig: pytest.Config) -> ModuleType:
-    """The project's conftest.py (``conftest`` in this folder is tests/robustness's)."""
-    return pytestconfig.pluginmanager.get_plugin(str(REPO_ROOT / "conftest.py"))
-
-
 SUBPROCESS_CASES = [
     (["sample", "vae.mnist", "--seed", str(2**64), "-o", "g.png"], 2),
     (["sample", "vae.mnist", "-n", "-5", "-o", "g.png"], 2),
@@ -370,10 +363,10 @@ SUBPROCESS_CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("args", "code"), SUBPROCESS_CASES, ids=lambda a: " ".join(a) if isinstance(a, list) else "")
-def test_bad_input_as_a_subprocess(tmp_path: Path, root: ModuleType, args: list[str], code: int) -> None:
+def test_bad_input_as_a_subprocess(tmp_path: Path, args: list[str], code: int) -> None:
     shutil.copytree(VAE_FOLDER, tmp_path / "vae-model")
     (tmp_path / "vae-model" / "config.json").write_text('{"architecture": "vae", "hidden_dim": NaN}')
-    env = root.zoo_env(tmp_path / "home", ZOO_HUB_DIR=str(HUB), ZOO_MAX_MODEL_BYTES=MAX_MODEL_BYTES)
+    env = zoo_env(tmp_path / "home", ZOO_HUB_DIR=str(HUB), ZOO_MAX_MODEL_BYTES=MAX_MODEL_BYTES)
     before = snapshot_tree(tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "zoo_core", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import zoo_core
-from conftest import assert_clean_failure, snapshot_tree
+from conftest import assert_clean_failure, in_cache_index, snapshot_tree
 from zoo_core.hub import network as _network
 
 REPO_ROOT = Path(zoo_core.__file__).resolve().parent.parent
@@ -403,8 +403,11 @@ def test_cache_prune_removes_leftovers_and_keeps_what_a_process_holds(tmp_path: 
         pruned, _ = zoo("cache", "prune", env=env)
     assert pruned.returncode == 0, pruned.stderr
     assert "kept partial download" in pruned.stdout and str(urls / "2" / "v.pth.part") in pruned.stdout
-    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file() or p.is_symlink())
-    left = [path for path in left if not path.startswith("zoo-cache/index/")]  # the listing index, not a leftover
+    left = sorted(
+        str(p.relative_to(tmp_path))
+        for p in tmp_path.rglob("*")
+        if (p.is_file() or p.is_symlink()) and not in_cache_index(p, tmp_path)  # the listing index is no leftover
+    )
     assert left == ["zoo-cache/urls/2/v.pth.lock", "zoo-cache/urls/2/v.pth.part", "zoo-cache/urls/3/kept.pth"]
     assert "removed broken link" in pruned.stdout and "removed unused lock" in pruned.stdout
     again, _ = zoo("cache", "prune", env=env)  # the lock is free now: its partial download goes too

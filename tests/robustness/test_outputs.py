@@ -20,14 +20,14 @@ import sys
 import time
 import zlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import zoo_core as zoo
-from conftest import assert_clean_failure, snapshot_tree
+from conftest import assert_clean_failure, snapshot_tree, zoo_env
+from conftest import run_zoo as _run_zoo
 
 pytest.importorskip("zoo_pix2pix")
 
@@ -69,27 +69,8 @@ main()
 linux_only = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the harness finds files by /proc/self/fd")
 
 
-@pytest.fixture(scope="module")
-def root(pytestconfig: pytest.Config) -> Any:
-    """The project's conftest.py (``conftest`` here is tests/robustness's)."""
-    return pytestconfig.pluginmanager.get_plugin(str(REPO_ROOT / "conftest.py"))
-
-
 def run_zoo(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return ROOT.run_zoo(*args, env=env, timeout=300)
-
-
-def zoo_env(home: Path, **extra: str) -> dict[str, str]:
-    return ROOT.zoo_env(home, **extra)
-
-
-ROOT: Any = None
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _root(root: Any) -> None:
-    global ROOT
-    ROOT = root
+    return _run_zoo(*args, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")

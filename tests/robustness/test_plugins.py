@@ -9,36 +9,12 @@ offending part is skipped, and every other command prints exactly what it prints
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from conftest import TRACEBACK_MARKERS, write_dist_info
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-_root: ModuleType | None = None  # the project's conftest.py: run_zoo, zoo_env
-
-
-@pytest.fixture(scope="module", autouse=True)
-def root_conftest(pytestconfig: pytest.Config) -> ModuleType:
-    """The project's conftest.py (``conftest`` in this folder names tests/robustness/conftest.py)."""
-    global _root
-    _root = pytestconfig.pluginmanager.get_plugin(str(REPO_ROOT / "conftest.py"))
-    return _root
-
-
-def run_zoo(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    assert _root is not None
-    return _root.run_zoo(*args, env=env)
-
-
-def zoo_env(home: Path, **extra: str) -> dict[str, str]:
-    assert _root is not None
-    return _root.zoo_env(home, **extra)
-
+from conftest import TRACEBACK_MARKERS, run_zoo, write_dist_info, zoo_env
 
 PLUGIN = "bad-zoo-plugin"
 MODULE = "bad_zoo_plugin"
@@ -62,7 +38,7 @@ def env_for(tmp_path: Path, source: str | None, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def baseline(root_conftest: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], str]:
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], str]:
     """The stdout of each UNCHANGED command with only the installed plugins."""
     env = zoo_env(tmp_path_factory.mktemp("baseline") / "hf-home")
     out = {}

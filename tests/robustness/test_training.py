@@ -21,18 +21,16 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import assert_clean_failure, snapshot_tree
+from conftest import assert_clean_failure, run_zoo, snapshot_tree, zoo_env
 from zoo_core._errors import ZooError
 from zoo_core.training import checkpoint as ckpt
 from zoo_core.training.logging import read_log
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = [
     "--config", "hidden_dim=16", "--batch-size", "16", "--seed", "3",
     "--log-every", "1", "--sample-every", "1000", "--checkpoint-every", "2", "--keep", "10", "--no-eval",
@@ -43,17 +41,11 @@ Zoo = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="module")
-def root_conftest(pytestconfig: pytest.Config) -> ModuleType:
-    """The project's conftest.py (``run_zoo``, ``zoo_env``); ``conftest`` here names tests/robustness/conftest.py."""
-    return pytestconfig.pluginmanager.get_plugin(str(ROOT / "conftest.py"))
-
-
-@pytest.fixture(scope="module")
-def zoo(root_conftest: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Zoo:
-    env = root_conftest.zoo_env(tmp_path_factory.mktemp("home"), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+def zoo(tmp_path_factory: pytest.TempPathFactory) -> Zoo:
+    env = zoo_env(tmp_path_factory.mktemp("home"), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
     def run(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-        return root_conftest.run_zoo("train", "vae", "--dataset", "mnist5k", "--out", str(out), *TINY, *extra, env=env)
+        return run_zoo("train", "vae", "--dataset", "mnist5k", "--out", str(out), *TINY, *extra, env=env)
 
     return run
 

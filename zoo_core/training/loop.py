@@ -337,6 +337,11 @@ class Trainer:
         out = self.out
         assert cfg.seed is not None and cfg.batch_size is not None
         seed, batch_size = cfg.seed, cfg.batch_size
+        if step_class.closed_form and dist.world_size > 1:
+            raise ZooError(
+                f"{cfg.architecture} is fitted in closed form from each batch's statistics, which one process must "
+                f"see whole; run `zoo train` without torchrun (it takes seconds)."
+            )
         if batch_size < dist.world_size:
             raise ZooError(
                 f"The global batch ({batch_size}) is smaller than the number of processes ({dist.world_size})."

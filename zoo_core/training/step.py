@@ -130,6 +130,11 @@ class TrainingStep:
     - ``dataset_kinds``: the dataset kinds it trains on.
     - ``scheduler_interval``: ``"epoch"`` or ``"step"``.
     - ``paper``, ``license``, ``tags``, ``description``, ``recipe``: for the model card.
+    - ``closed_form``: ``True`` for a recipe with no optimiser and no gradient, which sets the model's
+      tensors from statistics of the batch (a closed-form maximum-likelihood fit, one EM iteration):
+      ``optimizers()`` then returns ``{}`` by default, the model's parameters have ``requires_grad=False``,
+      the conformance kit checks that one step changes them (instead of gradients reaching them), and
+      ``zoo train`` runs it in one process (``torchrun`` would fit each shard on its own).
 
     Example:
         >>> step = VAETrainingStep(model, TrainConfig("vae", "mnist5k", "runs/vae"), world_size=1)
@@ -153,6 +158,7 @@ class TrainingStep:
     tags: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
     recipe: ClassVar[str] = ""
+    closed_form: ClassVar[bool] = False
 
     def __init__(self, model: nn.Module, train_config: TrainConfig, world_size: int = 1) -> None:
         self.model = model
@@ -178,7 +184,9 @@ class TrainingStep:
         return {"model": self.model}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """The optimisers, by name (the names key their state in checkpoints)."""
+        """The optimisers, by name (the names key their state in checkpoints); none for a ``closed_form`` step."""
+        if self.closed_form:
+            return {}
         raise NotImplementedError(f"{type(self).__name__} must define optimizers().")
 
     def schedulers(self) -> dict[str, Any]:

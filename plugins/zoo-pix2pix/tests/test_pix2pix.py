@@ -231,15 +231,14 @@ def test_translate_in_eval_mode_when_asked(tiny) -> None:
     assert torch.equal(model.translate(x, seed=1), model.translate(x, seed=2))  # no noise
 
 
-def test_translating_changes_no_state_and_no_global_generator(tiny) -> None:
+def test_translating_draws_nothing_from_the_global_generator(tiny) -> None:
+    """The dropout noise comes from a forked generator. (That translating leaves the BatchNorm statistics and the
+    modules' modes as they were is the kit's eval-mode check, on this paper test mode: test_pix2pix_conformance.)"""
     model, _ = tiny
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    modes = [m.training for m in model.modules()]
     x = torch.rand(1, 3, 64, 64)
     rng = torch.get_rng_state()
     model.translate(x)
-    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())  # running statistics untouched
-    assert [m.training for m in model.modules()] == modes and torch.equal(torch.get_rng_state(), rng)
+    assert torch.equal(torch.get_rng_state(), rng)
     bn = next(m for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     with translation_mode(model.netG, paper=True):
         assert bn.training and not bn.track_running_stats
@@ -487,7 +486,7 @@ def test_one_training_step_is_the_references(tmp_path: Path) -> None:
     batch = {"image": pair["image"][None], "target": pair["target"][None]}
     before = {k: v.clone() for k, v in model.state_dict().items()}
     values = step.train_step(batch, 0)
-    assert set(values) == {"G_GAN", "G_L1", "D_real", "D_fake"} and all(torch.isfinite(v) for v in values.values())
+    assert set(values) == {"G_GAN", "G_L1", "D_real", "D_fake"}  # finite: the kit's training-step check
     for net in ("netG", "netD"):
         assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items() if k.startswith(net)), net
     assert all(p.requires_grad for p in model.netD.parameters())

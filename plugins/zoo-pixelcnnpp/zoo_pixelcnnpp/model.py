@@ -33,7 +33,7 @@ from zoo_core.modeling import (
     UnconditionalGenerator,
     ZooModel,
     check_count,
-    check_images,
+    check_density_images,
     seeded_generator,
 )
 
@@ -130,6 +130,7 @@ class PixelCNNPP(UnconditionalGenerator, DensityModel, ZooModel):
     architecture = "pixelcnnpp"
     config_class = PixelCNNPPConfig
     sample_batch_size = 64
+    pixel_levels = 256  # a discretised logistic mixture over the 8-bit levels
 
     def __init__(self, config: PixelCNNPPConfig) -> None:
         super().__init__(config)
@@ -175,7 +176,9 @@ class PixelCNNPP(UnconditionalGenerator, DensityModel, ZooModel):
     # -- the task verbs --------------------------------------------------------------------
     def _check(self, x: torch.Tensor) -> None:
         c = self.config
-        check_images(x, channels=c.channels, size=(c.image_size, c.image_size), what="PixelCNN++")
+        check_density_images(
+            x, pixel_levels=self.pixel_levels, channels=c.channels, size=(c.image_size, c.image_size), what="PixelCNN++"
+        )
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Log-likelihood in nats of each image (``(N, C, H, W)`` on [0, 1], read as 8-bit levels): ``(N,)``.

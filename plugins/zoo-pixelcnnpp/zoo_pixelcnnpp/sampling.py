@@ -12,9 +12,11 @@ computes every activation once. It rests on two facts about the network's causal
   order (and the u stream at row r), so it is computed one *pixel* at a time.
 
 Every convolution keeps a cache of the past inputs its kernel still needs: the previous row
-(its kernels are two rows high). A layer at half (quarter) resolution produces its row r'
-when image row 2r' (4r') starts, and its pixel (r', c') at image pixel (2r', 2c') ((4r', 4c')):
-the "cache every" / "run every" periods of the paper. A stride-2 transposed convolution
+(its kernels are two rows high; ``zoo_core.layers.RowCache`` for the u stream, ``PixelCache``
+for the ul stream, shared with the PixelCNN and Gated PixelCNN samplers). A layer at half
+(quarter) resolution produces its row r' when image row 2r' (4r') starts, and its pixel
+(r', c') at image pixel (2r', 2c') ((4r', 4c')): the "cache every" / "run every" periods of the
+paper. A stride-2 transposed convolution
 writes the two rows (u) or the 2x2 block (ul) its input row / pixel produces, which the finer
 stage then reads when it gets there. One image costs about one forward pass in total, instead
 of H x W of them.
@@ -30,6 +32,8 @@ from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
+
+from zoo_core.layers import PixelCache, RowCache
 
 from .layers import concat_elu
 from .likelihood import draw_noise, sample_pixel
@@ -90,54 +94,16 @@ def sample_cached(model: PixelCNNPP, n: int, generator: torch.Generator, *, prog
 # -- caches ------------------------------------------------------------------------------------
 
 
-class _RowConv:
-    """A down-shifted convolution (kernel 2 rows high) fed one row at a time; remembers the row before."""
-
-    def __init__(self, layer, batch: int, channels: int, width: int, like: torch.Tensor, stride: int = 1) -> None:
-        conv = layer.conv
-        self.weight, self.bias = conv.weight.detach(), conv.bias.detach()
-        kw = conv.kernel_size[1]
-        self.side = (kw - 1) // 2
-        self.stride = stride
-        self.previous = like.new_zeros(batch, channels, 1, width + 2 * self.side)
-
-        self.current = self.previous
-
-    def push(self, row: torch.Tensor) -> None:
-        """The next input row (B, C, 1, W)."""
-        self.previous, self.current = self.current, F.pad(row, (self.side, self.side))
-
-    def out(self) -> torch.Tensor:
-        """The output row (B, C_out, 1, W / stride) over the last two input rows."""
-        window = torch.cat([self.previous, self.current], dim=2)
-        return F.conv2d(window, self.weight, self.bias, stride=(1, self.stride))
-
-    def __call__(self, row: torch.Tensor) -> torch.Tensor:
-        self.push(row)
-        return self.out()
+def _row_conv(layer, batch: int, width: int, stride: int = 1) -> RowCache:
+    """A down-shifted convolution (kernel 2 rows high) fed one row at a time (``zoo_core.layers.RowCache``):
+    it remembers the row before; ``stride`` 2 for the down-sampling convolutions."""
+    return RowCache(layer.conv.weight, layer.conv.bias, batch, width, stride=stride)
 
 
-class _PixelConv:
-    """A down-right-shifted 2x2 convolution fed one pixel at a time; keeps the row above and the row so far."""
-
-    def __init__(self, layer, batch: int, channels: int, width: int, like: torch.Tensor) -> None:
-        conv = layer.conv
-        weight = conv.weight.detach()
-        self.weight = weight.reshape(weight.shape[0], -1)  # (out, in x 2 x 2), the patch's flattening order
-        self.bias = conv.bias.detach()
-        self.rows = like.new_zeros(batch, channels, 2, width + 1)  # column 0 is the left padding
-
-    def new_row(self) -> None:
-        self.rows[:, :, 0] = self.rows[:, :, 1]
-        self.rows[:, :, 1] = 0
-
-    def put(self, col: int, value: torch.Tensor) -> None:
-        self.rows[:, :, 1, col + 1] = value
-
-    def out(self, col: int) -> torch.Tensor:
-        """The output at ``col`` of the current row: the 2x2 patch ending at input column ``col``."""
-        patch = self.rows[:, :, :, col : col + 2].reshape(self.rows.shape[0], -1)
-        return F.linear(patch, self.weight, self.bias)
+def _pixel_conv(layer, batch: int, width: int) -> PixelCache:
+    """A down-right-shifted 2x2 convolution fed one pixel at a time (``zoo_core.layers.PixelCache``): it keeps the
+    row above and the row so far, with one column of left padding."""
+    return PixelCache(layer.conv.weight, layer.conv.bias, batch, width, left=1, right=0)
 
 
 def _nin(layer) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,16 +114,15 @@ class _UBlock:
     """A u-stream gated ResNet block, run a row at a time."""
 
     def __init__(self, block, batch: int, width: int, like: torch.Tensor) -> None:
-        nf = block.conv_input.conv.weight_v.shape[0]
-        self.conv_input = _RowConv(block.conv_input, batch, 2 * nf, width, like)
-        self.conv_out = _RowConv(block.conv_out, batch, 2 * nf, width, like)
+        self.conv_input = _row_conv(block.conv_input, batch, width)
+        self.conv_out = _row_conv(block.conv_out, batch, width)
         self.skip = _nin(block.nin_skip) if block.skip_inputs else None
 
     def __call__(self, og_x: torch.Tensor, a: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.conv_input(concat_elu(og_x))
+        x = self.conv_input.push(concat_elu(og_x))
         if a is not None:
             x = x + F.linear(concat_elu(a).permute(0, 2, 3, 1), *self.skip).permute(0, 3, 1, 2)
-        a_, b_ = self.conv_out(concat_elu(x)).chunk(2, dim=1)
+        a_, b_ = self.conv_out.push(concat_elu(x)).chunk(2, dim=1)
         return og_x + a_ * torch.sigmoid(b_)
 
 
@@ -165,14 +130,13 @@ class _ULBlock:
     """A ul-stream gated ResNet block, run a pixel at a time; values are ``(B, C)``."""
 
     def __init__(self, block, batch: int, width: int, like: torch.Tensor) -> None:
-        nf = block.conv_input.conv.weight_v.shape[0]
-        self.conv_input = _PixelConv(block.conv_input, batch, 2 * nf, width, like)
-        self.conv_out = _PixelConv(block.conv_out, batch, 2 * nf, width, like)
+        self.conv_input = _pixel_conv(block.conv_input, batch, width)
+        self.conv_out = _pixel_conv(block.conv_out, batch, width)
         self.skip = _nin(block.nin_skip)
 
     def new_row(self) -> None:
-        self.conv_input.new_row()
-        self.conv_out.new_row()
+        self.conv_input.next_row()
+        self.conv_out.next_row()
 
     def __call__(self, col: int, og_x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         self.conv_input.put(col, F.elu(torch.cat([og_x, -og_x], dim=1)))
@@ -219,10 +183,8 @@ class CachedSampler:
         # up pass: u blocks (rows) and ul blocks (pixels) per stage; down-sampling convolutions
         self.up_u = [[_UBlock(b, B, self.widths[s], like) for b in model.up_layers[s].u_stream] for s in range(3)]
         self.up_ul = [[_ULBlock(b, B, self.widths[s], like) for b in model.up_layers[s].ul_stream] for s in range(3)]
-        self.down_u_conv = [
-            _RowConv(model.downsize_u_stream[s], B, nf, self.widths[s], like, stride=2) for s in range(2)
-        ]
-        self.down_ul_conv = [_PixelConv(model.downsize_ul_stream[s], B, nf, self.widths[s], like) for s in range(2)]
+        self.down_u_conv = [_row_conv(model.downsize_u_stream[s], B, self.widths[s], stride=2) for s in range(2)]
+        self.down_ul_conv = [_pixel_conv(model.downsize_ul_stream[s], B, self.widths[s]) for s in range(2)]
         # down pass: stage s of the image is down_layers[2 - s]
         self.dn_u = [[_UBlock(b, B, self.widths[s], like) for b in model.down_layers[2 - s].u_stream] for s in range(3)]
         self.dn_ul = [
@@ -262,8 +224,8 @@ class CachedSampler:
             for block in self.up_ul[s]:
                 block.new_row()
             if s < 2:  # the stride-2 convolutions to the next stage read this stage's last two rows
-                self.down_u_conv[s].push(rows[-1])
-                self.down_ul_conv[s].new_row()
+                self.down_u_conv[s].add(rows[-1])
+                self.down_ul_conv[s].next_row()
         for s in reversed(stages):
             rs = r >> s
             ups = self.u_rows[s]

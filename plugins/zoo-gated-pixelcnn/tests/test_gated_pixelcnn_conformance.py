@@ -1,0 +1,8 @@
+"""zoo's conformance kit (zoo_core.testing) on the gated-pixelcnn architecture, one test per check, on its tiny
+test_config: config round trip, meta build, the task verbs, eval mode, determinism, save -> load, a training step,
+the registry entries and their cards (the same checks as `zoo plugin check zoo-gated-pixelcnn`).
+"""
+
+from zoo_core.testing import conformance_tests
+
+test_conformance = conformance_tests("gated-pixelcnn")
