@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,12 +50,13 @@ def _live_members(pgid: int) -> list[int]:
     return live
 
 
-def run_demo(tmp: Path, registry: Path) -> dict[str, Any]:
+def run_demo(tmp: Path, registry: Path, hub: Path | None = None) -> dict[str, Any]:
     """Run the demo in its own process group, so that whatever it leaves behind can be found."""
     out = tmp / "out"
     env = zoo_env(tmp / "unused-hf-home", ZOO_REGISTRY=str(registry))
     process = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "scripts" / "demo.py"), "--out", str(out)],
+        [sys.executable, str(REPO_ROOT / "scripts" / "demo.py"), "--out", str(out)]
+        + (["--hub", str(hub)] if hub is not None else []),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -62,7 +64,7 @@ def run_demo(tmp: Path, registry: Path) -> dict[str, Any]:
         start_new_session=True,
     )
     try:
-        output, _ = process.communicate(timeout=300)
+        output, _ = process.communicate(timeout=900)  # a guard against a hang: every model of ours, on 2 busy cores
     except subprocess.TimeoutExpired:
         output = ""
     finally:
@@ -106,7 +108,9 @@ def test_demo_stops_the_hub_server(demo) -> None:
 
 
 def test_demo_exits_non_zero_when_a_model_fails(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, _registry(tmp_path / "registry.json", bad_sha256=True, only="vae.mnist"))
+    hub = tmp_path / "hub"  # only the one model's folder: the server need not publish every model of ours
+    shutil.copytree(REPO_ROOT / "hub" / "zoo" / "vae-mnist", hub / "zoo" / "vae-mnist")
+    result = run_demo(tmp_path, _registry(tmp_path / "registry.json", bad_sha256=True, only="vae.mnist"), hub)
     assert result["rc"] == 1, result["output"]
     assert "failed their sha256 check" in result["output"]
     assert "FAILED" in result["output"] and not (result["out"] / "vae.mnist.png").exists()

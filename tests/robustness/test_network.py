@@ -442,6 +442,7 @@ def test_what_the_mirror_lacks_is_named(hub_server: Any, tmp_path: Path, weights
         (f"http://127.0.0.1:{closed_port()}", "(nothing accepts connections at 127.0.0.1:"),
         ("http://no-such-host.invalid", "(the name no-such-host.invalid does not resolve (DNS))"),
     ],
+    ids=["closed-port", "no-dns"],  # not the port: every process collecting the tests must name them alike
 )
 def test_an_unreachable_server_is_named(tmp_path: Path, endpoint: str, words: str) -> None:
     for kind in ("hub", "url"):

@@ -34,7 +34,11 @@ pytest.importorskip("zoo_pix2pix")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 HARNESS = """
-import errno, os, sys, time
+import errno, os, signal, sys, time
+
+# Ctrl-C as a terminal delivers it: a process started in the background of a non-interactive shell (`cmd &`, as CI
+# runners may start the tests) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 under = os.path.realpath(os.environ["FAULT_UNDER"]) + os.sep
 fault, at = os.environ["FAULT"], int(os.environ.get("FAULT_AT", "1"))

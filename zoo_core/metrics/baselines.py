@@ -1,7 +1,12 @@
-"""Trivial classification baselines, the numbers a classifier's accuracy is shown beside in its card.
+"""Trivial baselines, the numbers a model's metric is shown beside in its card and in the README.
+
+Classification:
 
 - ``majority``: always the class most frequent in the training split (the first of the most frequent);
 - ``nearest-class-mean``: the class whose mean training image is nearest in Euclidean distance.
+
+Likelihood of binary digits (the likelihood table's floor): ``independent_bernoulli_nll``, each pixel an
+independent Bernoulli with its Laplace-smoothed frequency among the binarized training digits.
 
 Example:
     >>> classification_baselines("mnist5k")
@@ -14,7 +19,12 @@ from typing import Any
 
 import torch
 
-__all__ = ["classification_baselines", "majority_class_accuracy", "nearest_class_mean_accuracy"]
+__all__ = [
+    "classification_baselines",
+    "independent_bernoulli_nll",
+    "majority_class_accuracy",
+    "nearest_class_mean_accuracy",
+]
 
 
 def majority_class_accuracy(train_labels: torch.Tensor, test_labels: torch.Tensor) -> float:
@@ -60,3 +70,22 @@ def classification_baselines(dataset: str = "mnist5k", **options: Any) -> dict[s
         "majority": majority_class_accuracy(train.labels, test.labels),
         "nearest-class-mean": nearest_class_mean_accuracy(train.tensors(), train.labels, test.tensors(), test.labels),
     }
+
+
+def independent_bernoulli_nll(dataset: str = "mnist5k", binarize: str = "stochastic") -> float:
+    """Mean NLL in nats of the binarized test digits under per-pixel Bernoulli marginals fitted on the train digits.
+
+    The probability of each pixel is ``(ones + 1) / (n + 2)`` (Laplace), so a pixel never on in training does
+    not give a test digit an infinite NLL. A model of binary digits must beat it.
+
+    Example:
+        >>> round(independent_bernoulli_nll(), 1)
+        213.1
+    """
+    from ..data import load_dataset
+
+    train = load_dataset(dataset, split="train", binarize=binarize).tensors().double().flatten(1)
+    test = load_dataset(dataset, split="test", binarize=binarize).tensors().double().flatten(1)
+    p = (train.sum(0) + 1) / (len(train) + 2)
+    log_lik = test * torch.log(p) + (1 - test) * torch.log1p(-p)
+    return float(-log_lik.sum(1).mean())
