@@ -33,14 +33,13 @@ import contextlib
 import difflib
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ._catalog_snapshot import save_snapshot, watched_package_files
-from ._entry_points import entry_point_files
+from ._entry_points import entry_point_files, stat_key
 from ._errors import PluginError, RegistryError, UnknownNameError
 from ._model_info import ModelInfo, matching_names
 from ._plugins import (
@@ -154,14 +153,6 @@ _CACHE_FORMAT = 1
 _MAX_VERDICTS = 2000
 
 
-def _stat_key(path: Path) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
-
-
 class _CatalogCache:
     """``$ZOO_CACHE/index/catalog.json``: validated catalog files (by path + stat) and verdicts on entries (by content).
 
@@ -175,7 +166,7 @@ class _CatalogCache:
 
         self.path = index_path("catalog.json")
         schema = Path(__file__).resolve().parent / "schema" / "registry.schema.json"
-        self.salt = [_CACHE_FORMAT, __version__, _stat_key(schema)]
+        self.salt = [_CACHE_FORMAT, __version__, stat_key(schema)]
         self.files: dict[str, Any] = {}
         self.verdicts: dict[str, str | None] = {}
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -186,7 +177,7 @@ class _CatalogCache:
 
     def models_of(self, path: Path, *, missing_ok: bool) -> dict[str, Any]:
         """The ``models`` of a catalog file, validated (raises its RegistryError)."""
-        key, stat = str(path), _stat_key(path)
+        key, stat = str(path), stat_key(path)
         cached = self.files.get(key)
         if stat is not None and cached is not None and cached.get("stat") == stat:
             return cached["models"]
@@ -220,7 +211,7 @@ class _CatalogCache:
     def save(self) -> None:
         if not self.dirty:
             return
-        files = {path: item for path, item in self.files.items() if _stat_key(Path(path)) == item["stat"]}
+        files = {path: item for path, item in self.files.items() if stat_key(Path(path)) == item["stat"]}
         verdicts = dict(list(self.verdicts.items())[-_MAX_VERDICTS:])
         with contextlib.suppress(OSError):
             from ._atomic import atomic_write_text

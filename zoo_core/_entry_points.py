@@ -43,11 +43,12 @@ _SCAN_FORMAT = 2
 
 
 def stat_key(path: str | os.PathLike[str]) -> list[int] | None:
+    """The stat of ``path`` that caches are keyed by (modification and change times, size, inode); ``None``: absent."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size]
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
 
 
 def _distributions_in(folder: str) -> str | None:

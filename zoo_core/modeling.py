@@ -54,6 +54,7 @@ __all__ = [
     "inference_verb",
     "load_weights_into",
     "max_model_bytes",
+    "sample_in_batches",
     "seeded",
     "seeded_generator",
     "translate_verb",
@@ -691,6 +692,32 @@ class UnconditionalGenerator:
             for size in tqdm(sizes, desc="sampling", unit="batch", disable=not progress or len(sizes) < 2)
         ]
         return torch.cat(chunks)
+
+
+def sample_in_batches(
+    n: int,
+    seed: int | None,
+    batch_size: int,
+    draw: Callable[[int, torch.Generator], torch.Tensor],
+    *,
+    method: str,
+    methods: tuple[str, ...],
+) -> torch.Tensor:
+    """``n`` images from ``draw(count, generator)``, ``batch_size`` at a time, all from one generator seeded with
+    ``seed`` (so the images do not depend on the batch size), as float32; for the autoregressive samplers.
+
+    ``method`` (one of ``methods``, e.g. "fast" or "naive") is checked first, then ``n``: one sentence each.
+
+    Example:
+        >>> sample_in_batches(5, 0, 2, lambda k, g: torch.rand(k, 1, 2, 2, generator=g), method="fast",
+        ...                   methods=("fast",)).shape
+        torch.Size([5, 1, 2, 2])
+    """
+    if method not in methods:
+        raise ZooError(f"Unknown sampling method {method!r}; use one of {', '.join(methods)}.")
+    check_count(n)
+    generator = seeded_generator(seed)
+    return torch.cat([draw(min(batch_size, n - i), generator) for i in range(0, n, batch_size)]).float()
 
 
 def check_count(n: object) -> int:

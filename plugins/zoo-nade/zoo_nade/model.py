@@ -38,15 +38,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core import ZooError
 from zoo_core.modeling import (
     DensityModel,
     ModelConfig,
     UnconditionalGenerator,
     ZooModel,
-    check_count,
     check_density_images,
-    seeded_generator,
+    sample_in_batches,
 )
 
 __all__ = ["NADE", "SAMPLING_METHODS", "NADEConfig"]
@@ -162,15 +160,11 @@ class NADE(UnconditionalGenerator, DensityModel, ZooModel):
             >>> torch.equal(a, model.sample(16, seed=0, method="naive"))
             True
         """
-        if method not in SAMPLING_METHODS:
-            raise ZooError(f"Unknown sampling method {method!r}; use one of {', '.join(SAMPLING_METHODS)}.")
-        check_count(n)
-        generator = seeded_generator(seed)
-        chunks = [
-            self.sample_batch(min(self.sample_batch_size, n - i), generator, method=method)
-            for i in range(0, n, self.sample_batch_size)
-        ]
-        return torch.cat(chunks).float()
+
+        def draw(count: int, generator: torch.Generator) -> torch.Tensor:
+            return self.sample_batch(count, generator, method=method)
+
+        return sample_in_batches(n, seed, self.sample_batch_size, draw, method=method, methods=SAMPLING_METHODS)
 
     # -- the samplers (float64; pixel d is 1 where its logit exceeds logit(u_d), i.e. u_d < p_d) -------
     def _double(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

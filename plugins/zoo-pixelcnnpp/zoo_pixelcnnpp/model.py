@@ -32,9 +32,8 @@ from zoo_core.modeling import (
     ModelConfig,
     UnconditionalGenerator,
     ZooModel,
-    check_count,
     check_density_images,
-    seeded_generator,
+    sample_in_batches,
 )
 
 from .layers import (
@@ -212,15 +211,11 @@ class PixelCNNPP(UnconditionalGenerator, DensityModel, ZooModel):
             >>> torch.equal(a, b)
             True
         """
-        if method not in SAMPLING_METHODS:
-            raise ZooError(f"Unknown sampling method {method!r}; use one of {', '.join(SAMPLING_METHODS)}.")
-        check_count(n)
-        generator = seeded_generator(seed)
-        chunks = [
-            self.sample_batch(min(self.sample_batch_size, n - i), generator, method=method, progress=progress)
-            for i in range(0, n, self.sample_batch_size)
-        ]
-        return torch.cat(chunks).float()
+
+        def draw(count: int, generator: torch.Generator) -> torch.Tensor:
+            return self.sample_batch(count, generator, method=method, progress=progress)
+
+        return sample_in_batches(n, seed, self.sample_batch_size, draw, method=method, methods=SAMPLING_METHODS)
 
     def extra_repr(self) -> str:
         c = self.config
