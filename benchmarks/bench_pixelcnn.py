@@ -1,4 +1,5 @@
-"""PixelCNN and Gated PixelCNN sampling: the cached generator (Ramachandran et al. 2017) against the naive loop.
+"""PixelCNN, Gated PixelCNN and PixelRNN sampling: the cached generators (Ramachandran et al. 2017) against the naive
+loop.
 
 Run: ``.venv/bin/python benchmarks/bench_pixelcnn.py`` (a few minutes on one thread: the naive loop
 is slow, which is the point; ``--quick`` times the naive loop on its first 112 pixels only and
@@ -13,10 +14,12 @@ run), both drawing the same batch from the same seed in this process; ``ratio`` 
 baseline_value (below 1 is faster) and ``speedup`` its inverse. ``same_images`` says whether the
 two drew identical images (float32; the tests check it in float64 too).
 
-Models: the configurations of ``pixelcnn.mnist`` (15 residual blocks, h = 16) and
-``gated-pixelcnn.mnist`` (1 + 5 gated layers, 16 features), randomly initialised (speed does not
-depend on the weights), 28x28 grey. ``--reference`` adds the Gated PixelCNN of the readable
-reference's MNIST recipe (1 + 10 layers, 128 features), naive loop extrapolated from 28 pixels.
+Models: the configurations of ``pixelcnn.mnist`` (15 residual blocks, h = 16),
+``gated-pixelcnn.mnist`` (1 + 5 gated layers, 16 features), ``pixelrnn.mnist`` (7 Diagonal BiLSTM
+layers, h = 16) and ``pixelrnn.mnist-row-lstm`` (7 Row LSTM layers, h = 16), randomly initialised
+(speed does not depend on the weights), 28x28 grey; ``--only ARCH`` keeps one architecture.
+``--reference`` adds the Gated PixelCNN of the readable reference's MNIST recipe (1 + 10 layers,
+128 features), naive loop extrapolated from 28 pixels.
 
 Times are never asserted: compare the ratios of one run.
 """
@@ -36,6 +39,8 @@ import zoo_core as zoo
 MODELS = [
     ("pixelcnn", "pixelcnn.mnist", {}),
     ("gated-pixelcnn", "gated-pixelcnn.mnist", {"n_gated": 5, "gated_channels": 16}),
+    ("pixelrnn", "pixelrnn.mnist", {}),
+    ("pixelrnn", "pixelrnn.mnist-row-lstm", {"layer": "row-lstm"}),
 ]
 REFERENCE = ("gated-pixelcnn", "reference MNIST Gated PixelCNN", {})
 
@@ -43,6 +48,8 @@ REFERENCE = ("gated-pixelcnn", "reference MNIST Gated PixelCNN", {})
 def samplers(arch: str):
     if arch == "pixelcnn":
         from zoo_pixelcnn.sampling import draw_noise, sample_cached, sample_naive
+    elif arch == "pixelrnn":
+        from zoo_pixelrnn.sampling import draw_noise, sample_cached, sample_naive
     else:
         from zoo_gated_pixelcnn.sampling import draw_noise, sample_cached, sample_naive
     return draw_noise, sample_cached, sample_naive
@@ -84,7 +91,7 @@ def bench(arch: str, name: str, config: dict, batch: int, repeat: int, naive_onl
     fast_s = statistics.median(times)
     emit(
         "pixelcnn_sampling",
-        f"{arch} cached, {size}x{size}x1, batch {batch}",
+        f"{name} cached, {size}x{size}x1, batch {batch}",
         fast_s,
         "s",
         repeat,
@@ -101,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="time the naive loop on 112 pixels and extrapolate")
     parser.add_argument("--reference", action="store_true", help="add the reference's 128-feature Gated PixelCNN")
     parser.add_argument("--batches", default="1,16", help="comma-separated batch sizes")
+    parser.add_argument("--only", choices=sorted({arch for arch, _, _ in MODELS}), help="one architecture")
     args = parser.parse_args(argv)
     print(
         f"# python {sys.version.split()[0]}, torch {torch.__version__}, {torch.get_num_threads()} threads",
@@ -109,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     pixels = 4 * 28 if args.quick else None
     batches = [int(b) for b in args.batches.split(",")]
     for arch, name, config in MODELS:
+        if args.only and arch != args.only:
+            continue
         for batch in batches:
             bench(arch, name, config, batch, args.repeat, pixels)
     if args.reference:

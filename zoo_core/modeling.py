@@ -54,6 +54,8 @@ __all__ = [
     "inference_verb",
     "load_weights_into",
     "max_model_bytes",
+    "pixel_noise",
+    "pixel_progress",
     "sample_in_batches",
     "seeded",
     "seeded_generator",
@@ -718,6 +720,37 @@ def sample_in_batches(
     check_count(n)
     generator = seeded_generator(seed)
     return torch.cat([draw(min(batch_size, n - i), generator) for i in range(0, n, batch_size)]).float()
+
+
+def pixel_noise(model: nn.Module, n: int, channels: int, size: int, generator: torch.Generator) -> torch.Tensor:
+    """The uniform numbers ``(n, channels, size, size)`` an autoregressive sampler compares each pixel's probability
+    with, on the model's device and in its dtype.
+
+    Drawn in float64 on the CPU from ``generator``, once before the first pixel, so that every sampler of a
+    model (cached or naive) and every machine consume the same numbers: from one seed they draw the same
+    images. Used by the PixelCNN, Gated PixelCNN and PixelRNN samplers.
+
+    Example:
+        >>> noise = pixel_noise(model, 16, 1, 28, seeded_generator(0))
+        >>> pixel = (noise[:, 0, i, j] < torch.sigmoid(logit)).to(noise.dtype)   # one Bernoulli draw per image
+    """
+    noise = torch.rand(n, channels, size, size, generator=generator, dtype=torch.float64)
+    like = next(model.parameters())
+    return noise.to(like.device, like.dtype)
+
+
+def pixel_progress(pixels: int, batch: int, progress: bool):
+    """A tqdm bar over the ``pixels`` of one autoregressive sampling run of ``batch`` images (silent unless
+    ``progress``); used as a context manager.
+
+    Example:
+        >>> with pixel_progress(28 * 28, 16, progress=True) as bar:
+        ...     for p in range(28 * 28):
+        ...         bar.update()
+    """
+    from tqdm.auto import tqdm
+
+    return tqdm(total=pixels, desc=f"sampling {batch} image(s)", unit="px", disable=not progress, leave=False)
 
 
 def check_count(n: object) -> int:

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo_core.layers import PixelCache, RowCache
+from zoo_core.modeling import pixel_noise, pixel_progress
 
 from .model import gate
 
@@ -38,8 +39,7 @@ __all__ = ["CachedGatedPixelCNN", "draw_noise", "draw_pixel", "sample_cached", "
 def draw_noise(model: GatedPixelCNN, n: int, generator: torch.Generator) -> torch.Tensor:
     """The uniform numbers ``(n, 1, H, W)`` both samplers compare each pixel's probability with."""
     c = model.config
-    noise = torch.rand(n, c.channels, c.image_size, c.image_size, generator=generator, dtype=torch.float64)
-    return noise.to(model.device, model.dtype)
+    return pixel_noise(model, n, c.channels, c.image_size, generator)
 
 
 def draw_pixel(logits: torch.Tensor, u: torch.Tensor, pixel_levels: int) -> torch.Tensor:
@@ -56,12 +56,6 @@ def draw_pixel(logits: torch.Tensor, u: torch.Tensor, pixel_levels: int) -> torc
     return level.to(u.dtype) / (pixel_levels - 1)
 
 
-def _pixels(size: int, progress: bool, batch: int):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=size * size, desc=f"sampling {batch} image(s)", unit="px", disable=not progress, leave=False)
-
-
 def sample_naive(model: GatedPixelCNN, n: int, generator: torch.Generator, *, progress: bool = False) -> torch.Tensor:
     """``n`` images by re-running the whole network for each pixel.
 
@@ -71,7 +65,7 @@ def sample_naive(model: GatedPixelCNN, n: int, generator: torch.Generator, *, pr
     size, levels = model.config.image_size, model.config.pixel_levels
     noise = draw_noise(model, n, generator)
     x = torch.zeros_like(noise)
-    with _pixels(size, progress, n) as bar:
+    with pixel_progress(size * size, n, progress) as bar:
         for i in range(size):
             for j in range(size):
                 x[:, 0, i, j] = draw_pixel(model(x)[:, :, i, j], noise[:, 0, i, j], levels)
@@ -88,7 +82,7 @@ def sample_cached(model: GatedPixelCNN, n: int, generator: torch.Generator, *, p
     size, levels = model.config.image_size, model.config.pixel_levels
     noise = draw_noise(model, n, generator)
     sampler = CachedGatedPixelCNN(model, n)
-    with _pixels(size, progress, n) as bar:
+    with pixel_progress(size * size, n, progress) as bar:
         for i in range(size):
             sampler.start_row(i)
             for j in range(size):

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo_core.layers import MaskedConv2d, PixelCache
+from zoo_core.modeling import pixel_noise, pixel_progress
 
 if TYPE_CHECKING:
     from .model import PixelCNN
@@ -35,14 +36,7 @@ __all__ = ["CachedPixelCNN", "draw_noise", "sample_cached", "sample_naive"]
 def draw_noise(model: PixelCNN, n: int, generator: torch.Generator) -> torch.Tensor:
     """The uniform numbers ``(n, C, H, W)`` both samplers compare each pixel's probability with."""
     c = model.config
-    noise = torch.rand(n, c.channels, c.image_size, c.image_size, generator=generator, dtype=torch.float64)
-    return noise.to(model.device, model.dtype)
-
-
-def _pixels(size: int, progress: bool, batch: int):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=size * size, desc=f"sampling {batch} image(s)", unit="px", disable=not progress, leave=False)
+    return pixel_noise(model, n, c.channels, c.image_size, generator)
 
 
 def sample_naive(model: PixelCNN, n: int, generator: torch.Generator, *, progress: bool = False) -> torch.Tensor:
@@ -54,7 +48,7 @@ def sample_naive(model: PixelCNN, n: int, generator: torch.Generator, *, progres
     c = model.config
     noise = draw_noise(model, n, generator)
     x = torch.zeros_like(noise)
-    with _pixels(c.image_size, progress, n) as bar:
+    with pixel_progress(c.image_size**2, n, progress) as bar:
         for i in range(c.image_size):
             for j in range(c.image_size):
                 for k in range(c.channels):
@@ -73,7 +67,7 @@ def sample_cached(model: PixelCNN, n: int, generator: torch.Generator, *, progre
     c = model.config
     noise = draw_noise(model, n, generator)
     sampler = CachedPixelCNN(model, n)
-    with _pixels(c.image_size, progress, n) as bar:
+    with pixel_progress(c.image_size**2, n, progress) as bar:
         for i in range(c.image_size):
             sampler.start_row(i)
             for j in range(c.image_size):

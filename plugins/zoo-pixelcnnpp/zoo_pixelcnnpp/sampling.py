@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo_core.layers import PixelCache, RowCache
+from zoo_core.modeling import pixel_progress
 
 from .layers import concat_elu
 from .likelihood import draw_noise, sample_pixel
@@ -42,12 +43,6 @@ if TYPE_CHECKING:
     from .model import PixelCNNPP
 
 __all__ = ["CachedSampler", "sample_cached", "sample_naive"]
-
-
-def _pixels(height: int, width: int, progress: bool, batch: int):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=height * width, desc=f"sampling {batch} image(s)", unit="px", disable=not progress, leave=False)
 
 
 def sample_naive(model: PixelCNNPP, n: int, generator: torch.Generator, *, progress: bool = False) -> torch.Tensor:
@@ -61,7 +56,7 @@ def sample_naive(model: PixelCNNPP, n: int, generator: torch.Generator, *, progr
     mix, logistic = draw_noise(n, c.channels, c.nr_logistic_mix, size, size, generator)
     x = torch.zeros(n, c.channels, size, size, device=model.device, dtype=model.dtype)
     mix, logistic = mix.to(x.device), logistic.to(x.device)
-    with _pixels(size, size, progress, n) as bar:
+    with pixel_progress(size * size, n, progress) as bar:
         for i in range(size):
             for j in range(size):
                 params = model(x)[:, :, i, j]
@@ -81,7 +76,7 @@ def sample_cached(model: PixelCNNPP, n: int, generator: torch.Generator, *, prog
     mix, logistic = draw_noise(n, c.channels, c.nr_logistic_mix, size, size, generator)
     sampler = CachedSampler(model, n)
     mix, logistic = mix.to(sampler.device), logistic.to(sampler.device)
-    with _pixels(size, size, progress, n) as bar:
+    with pixel_progress(size * size, n, progress) as bar:
         for i in range(size):
             sampler.start_row(i)
             for j in range(size):
