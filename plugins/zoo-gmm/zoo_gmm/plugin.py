@@ -3,6 +3,7 @@
 Example:
     $ zoo train gmm --dataset mnist5k --out runs/gmm                                  # EM, 10 components a class
     $ zoo train gmm --dataset mnist5k --out runs/gmm-dp --config inference=dirichlet-process
+    $ zoo train gmm --dataset mnist5k --out runs/gmm --train-config 'reg_covar_grid=[1e-6,1e-4,1e-3,1e-2,1e-1]'
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ def register_architectures(register):
             name="gmm",
             model="zoo_gmm.model:GMM",
             tasks=("unconditional", "classification"),
-            description="Gaussian mixture per class, fitted by EM (k-means++ init, reg_covar 1e-6) or by "
-            "variational Bayes with a Dirichlet-process prior (scikit-learn's GaussianMixture / "
-            "BayesianGaussianMixture); samples a class, a component, then its Gaussian; classifies by Bayes' rule.",
+            description="Gaussian mixture per class, fitted by EM (k-means++ init, reg_covar 1e-6 unless chosen on a "
+            "validation split) or by variational Bayes with a Dirichlet-process prior (scikit-learn's GaussianMixture "
+            "/ BayesianGaussianMixture); samples a class, a component, then its Gaussian; classifies by Bayes' rule.",
             paper="https://scikit-learn.org/stable/modules/mixture.html",
             training_step="zoo_gmm.training:GMMTrainingStep",
             # a tiny config for the conformance kit (`zoo plugin check`, zoo_core.testing)

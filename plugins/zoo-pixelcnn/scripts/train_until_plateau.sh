@@ -2,7 +2,7 @@
 # Train an architecture one epoch at a time with `zoo train --resume`, recording the held-out metric after each
 # epoch (the card's training curve), until it has not improved for PATIENCE epochs or BUDGET_S seconds are spent.
 # The best epoch's Hub folder is kept in OUT/best/. The whole run holds /tmp/zoo-train.lock (the machine is shared);
-# BUDGET_S counts from when the lock is taken.
+# BUDGET_S counts from when the lock is taken. CONTINUE=1 goes on after an interrupted run (see below).
 #
 #   bash plugins/zoo-pixelcnn/scripts/train_until_plateau.sh pixelcnn runs/pixelcnn-mnist pixelcnn.mnist \
 #        zoo/pixelcnn-mnist -- --config n_residual=15 --batch-size 32 --seed 1
@@ -15,7 +15,18 @@ shift 5  # the four arguments and "--"
 MAX_EPOCHS=${MAX_EPOCHS:-60} PATIENCE=${PATIENCE:-2} BUDGET_S=${BUDGET_S:-1080} METRIC=${METRIC:-nll-binarized}
 mkdir -p "$OUT"
 start=$(date +%s) best="" since=0 epoch=0 stop="the epoch cap ($MAX_EPOCHS)"
-echo -e "epoch\t$METRIC\tseconds" > "$OUT/curve.tsv"
+if [ -n "${CONTINUE:-}" ] && [ -s "$OUT/curve.tsv" ]; then
+  # CONTINUE=1: go on after an interrupted run, from the epochs its curve.tsv records (best, patience and the
+  # budget's clock carry over)
+  read -r epoch best since elapsed < <(python -c "import sys
+rows = [r.split('\t') for r in open('$OUT/curve.tsv').read().splitlines()[1:]]
+values = [float(r[1]) for r in rows]
+b = values.index(min(values))
+print(len(rows), values[b], len(rows) - 1 - b, rows[-1][2])")
+  start=$((start - elapsed))
+else
+  echo -e "epoch\t$METRIC\tseconds" > "$OUT/curve.tsv"
+fi
 while [ "$epoch" -lt "$MAX_EPOCHS" ]; do
   epoch=$((epoch + 1))
   resume=(); [ "$epoch" -gt 1 ] && resume=(--resume)
