@@ -54,6 +54,10 @@ _METRICS = (
      "Cycle-consistency L1: mean |x - F(G(x))| over pixels.", _TRANSLATION, False, ""),
     ("accuracy", "zoo_core.metrics.classification:Accuracy",
      "Top-1 accuracy of a classifier on a labelled dataset.", ("classification",), True, "fraction"),
+    ("parzen-ll", "zoo_core.metrics.parzen:ParzenLogLikelihood",
+     "Gaussian Parzen-window log-likelihood of the test images under 10,000 samples, in nats (Goodfellow et al. "
+     "2014; sigma chosen on validation images over logspace(-1, 0, 10)), with its standard error (parzen-ll-se).",
+     ("unconditional",), True, "nats"),
     ("pixel-accuracy", "zoo_core.metrics.translation:PixelAccuracy",
      "Per-pixel accuracy of label maps (label 255 ignored), as the FCN scores of pix2pix / CycleGAN.",
      _TRANSLATION, True, "fraction"),
