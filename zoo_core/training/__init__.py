@@ -28,7 +28,17 @@ if TYPE_CHECKING:
     from .loop import TrainConfig, Trainer, TrainResult, train
     from .step import InputSpec, StepParams, TrainingStep
 
-__all__ = ["InputSpec", "StepParams", "TrainConfig", "TrainResult", "Trainer", "TrainingStep", "train"]
+__all__ = [
+    "DIGIT_DATASETS",
+    "InputSpec",
+    "StepParams",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+    "TrainingStep",
+    "train",
+    "trains_on_digits",
+]
 
 _LAZY = {
     "TrainConfig": ".loop",
@@ -38,6 +48,8 @@ _LAZY = {
     "InputSpec": ".step",
     "StepParams": ".step",
     "TrainingStep": ".step",
+    "DIGIT_DATASETS": ".step",
+    "trains_on_digits": ".step",
 }
 
 

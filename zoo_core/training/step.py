@@ -68,7 +68,22 @@ from .._errors import ZooError
 if TYPE_CHECKING:
     from .loop import TrainConfig
 
-__all__ = ["InputSpec", "StepParams", "TrainingStep"]
+__all__ = ["DIGIT_DATASETS", "InputSpec", "StepParams", "TrainingStep", "trains_on_digits"]
+
+#: the datasets of handwritten digits: the digit-classifier metrics (fid-mnist ...) mean something only on these
+DIGIT_DATASETS = ("mnist5k", "digits", "torchvision-mnist")
+
+
+def trains_on_digits(train_config: Any) -> bool:
+    """Whether a run trains on handwritten digits (``DIGIT_DATASETS``), so that a GAN step may score itself with
+    the digit-classifier metrics (``fid-mnist``), which say nothing about faces or photos.
+
+    Example:
+        >>> trains_on_digits(TrainConfig(dataset="mnist5k:size=32", ...))
+        True
+    """
+    return str(getattr(train_config, "dataset", "")).partition(":")[0] in DIGIT_DATASETS
+
 
 #: dataset kinds (``zoo_core.data.ImageDataset.kind``), as a sentence names them
 KIND_WORDS = {
@@ -251,6 +266,23 @@ class TrainingStep:
             raise ZooError(
                 f"The dataset {name!r} has {h}x{w} images but this {arch} takes "
                 f"{spec.image_size[0]}x{spec.image_size[1]}; pass {fix} or resize the data."
+            )
+
+    def check_square_size(self, dataset: Any, side: int) -> None:
+        """Fail in one sentence, naming the resize, when ``dataset``'s images are not ``side`` x ``side``: for a
+        network of one fixed size that trains on any data resized to it (the DCGAN family).
+
+        Example:
+            >>> step.check_square_size(load_dataset("mnist5k"), 32)  # 28x28 digits for a 32x32 network
+            ZooError: The dataset 'mnist5k' has 28x28 images but this dcgan takes 32x32; resize them with ...
+        """
+        size = getattr(dataset, "image_size", None)
+        if size and tuple(size) != (side, side):
+            arch = getattr(self.model, "architecture", type(self.model).__name__)
+            name = getattr(dataset, "name", "") or type(dataset).__name__
+            raise ZooError(
+                f"The dataset {name!r} has {size[0]}x{size[1]} images but this {arch} takes {side}x{side}; "
+                f"resize them with --dataset-option size={side} (mnist5k, digits) or pick data of that size."
             )
 
     # -- helpers the engine gives a recipe -----------------------------------------------

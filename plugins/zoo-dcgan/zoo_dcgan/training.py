@@ -18,7 +18,7 @@ BatchNorm statistics are those of each process's shard (as the reference's own m
 for bit.
 
 Final metrics: ``fid-mnist`` on mnist5k's test split, declared only when the training set is
-MNIST-like (``mnist5k``, ``digits``, ``torchvision-mnist``). The metric resizes samples to 28x28
+of handwritten digits (``zoo_core.training.trains_on_digits``). The metric resizes samples to 28x28
 and averages RGB to grey, so 32x32 or 64x64 models are compared with the real 28x28 digits.
 On other data (faces, photos, your folders) the run ends with no metric rather than a
 meaningless one. When the classifier behind FID-MNIST cannot be fetched the engine skips it
@@ -42,14 +42,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.training import StepParams, TrainingStep
+from zoo_core.training import StepParams, TrainingStep, trains_on_digits
 
 from .model import DCGAN
 
-__all__ = ["MNIST_LIKE", "DCGANParams", "DCGANTrainingStep"]
+__all__ = ["DCGANParams", "DCGANTrainingStep"]
 
-#: training datasets on which FID-MNIST (a digit classifier's features) means something
-MNIST_LIKE = ("mnist5k", "digits", "torchvision-mnist")
 
 REAL_LABEL = 1.0
 FAKE_LABEL = 0.0
@@ -96,8 +94,7 @@ class DCGANTrainingStep(TrainingStep):
                 "This DCGAN holds a generator only (with_discriminator=false) and cannot be trained; "
                 "train one with with_discriminator=true."
             )
-        dataset = str(getattr(train_config, "dataset", "")).partition(":")[0]
-        if dataset not in MNIST_LIKE:
+        if not trains_on_digits(train_config):
             self.eval_metrics = ()  # FID in a digit classifier's features says nothing about faces or photos
 
     def check_dataset(self, dataset: Any) -> None:
@@ -107,14 +104,7 @@ class DCGANTrainingStep(TrainingStep):
             >>> step.check_dataset(load_dataset("mnist5k"))  # 28x28 for a 32x32 DCGAN
             ZooError: The dataset 'mnist5k' has 28x28 images but this dcgan takes 32x32; ...
         """
-        size = getattr(dataset, "image_size", None)
-        side = self.model.config.image_size
-        if size and tuple(size) != (side, side):
-            name = getattr(dataset, "name", "") or type(dataset).__name__
-            raise ZooError(
-                f"The dataset {name!r} has {size[0]}x{size[1]} images but this dcgan takes {side}x{side}; "
-                f"resize them with --dataset-option size={side} (mnist5k, digits) or pick data of that size."
-            )
+        self.check_square_size(dataset, self.model.config.image_size)
         super().check_dataset(dataset)
 
     def networks(self) -> dict[str, nn.Module]:

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.training import StepParams, TrainingStep
+from zoo_core.training import StepParams, TrainingStep, trains_on_digits
 
 from .model import GAN
 
@@ -173,8 +173,7 @@ class GANTrainingStep(TrainingStep):
         for name in ("d_input_include_prob", "d_hidden_include_prob"):
             if not 0 < getattr(p, name) <= 1:
                 raise ZooError(f"The GAN's {name} is a probability in (0, 1], not {getattr(p, name)}.")
-        dataset = str(getattr(train_config, "dataset", "")).partition(":")[0]
-        if dataset not in ("mnist5k", "digits", "torchvision-mnist"):
+        if not trains_on_digits(train_config):
             self.eval_metrics = ()  # FID-MNIST and the Parzen window on mnist5k say nothing about other data
 
     def check_dataset(self, dataset: Any) -> None:

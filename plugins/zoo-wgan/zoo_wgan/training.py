@@ -47,15 +47,12 @@ from torch import nn
 
 from zoo_core import ZooError
 from zoo_core.layers.gan_losses import GANLoss
-from zoo_core.training import StepParams
+from zoo_core.training import StepParams, trains_on_digits
 from zoo_core.training.critic import CriticSchedule, CriticTrainingStep, clip_parameters_
 
 from .model import WGAN
 
-__all__ = ["MNIST_LIKE", "WGANParams", "WGANTrainingStep"]
-
-#: training datasets on which FID-MNIST (a digit classifier's features) means something
-MNIST_LIKE = ("mnist5k", "digits", "torchvision-mnist")
+__all__ = ["WGANParams", "WGANTrainingStep"]
 
 
 @dataclass
@@ -117,20 +114,12 @@ class WGANTrainingStep(CriticTrainingStep):
             raise ZooError("n_critic and warmup_n_critic must be at least 1 critic iteration per generator step.")
         self.schedule = CriticSchedule(p.n_critic, p.warmup_n_critic, p.warmup_generator_iters, p.warmup_every)
         self.criterion = GANLoss("wgangp")
-        dataset = str(getattr(train_config, "dataset", "")).partition(":")[0]
-        if dataset not in MNIST_LIKE:
+        if not trains_on_digits(train_config):
             self.eval_metrics = ()  # FID in a digit classifier's features says nothing about faces or photos
 
     def check_dataset(self, dataset: Any) -> None:
         """The engine's checks, with the fix for a size mismatch that a WGAN can take (a resize)."""
-        size = getattr(dataset, "image_size", None)
-        side = self.model.config.image_size
-        if size and tuple(size) != (side, side):
-            name = getattr(dataset, "name", "") or type(dataset).__name__
-            raise ZooError(
-                f"The dataset {name!r} has {size[0]}x{size[1]} images but this wgan takes {side}x{side}; "
-                f"resize them with --dataset-option size={side} (mnist5k, digits) or pick data of that size."
-            )
+        self.check_square_size(dataset, self.model.config.image_size)
         super().check_dataset(dataset)
 
     def networks(self) -> dict[str, nn.Module]:
