@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo_core import ZooError
-from zoo_core.layers import MaskedConv2d, PixelCache, RowCache, causal_mask, channel_groups
+from zoo_core.layers import MaskedConv2d, PixelCache, RowCache, causal_mask, channel_groups, conv1x1_as_linear
 
 
 def test_grey_masks_hide_the_future_and_mask_a_the_pixel_itself() -> None:
@@ -88,3 +88,15 @@ def test_row_cache_with_a_stride_stores_rows_and_reads_them_later() -> None:
     for r in range(4):
         cache.add(x[:, :, r : r + 1])
         torch.testing.assert_close(cache.out(), full[:, :, r : r + 1], rtol=0, atol=1e-12)
+
+
+def test_conv1x1_as_linear_is_the_convolution_per_pixel() -> None:
+    """``F.linear`` with the weights of a 1x1 convolution (masked: with its mask) equals the convolution at every
+    pixel; ``detach=True`` leaves autograd out."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 4, 5)
+    for conv in (MaskedConv2d(6, 9, 1, "B", data_channels=3), torch.nn.Conv2d(6, 4, 1)):
+        weight, bias = conv1x1_as_linear(conv)
+        per_pixel = F.linear(x.permute(0, 2, 3, 1), weight, bias).permute(0, 3, 1, 2)
+        torch.testing.assert_close(per_pixel, conv(x), rtol=0, atol=1e-6)
+        assert weight.requires_grad and not any(t.requires_grad for t in conv1x1_as_linear(conv, detach=True))

@@ -24,7 +24,8 @@ And the PixelCNN family's (van den Oord et al. 2016; Ramachandran et al. 2017):
 
 - ``MaskedConv2d``, ``causal_mask``, ``channel_groups``, ``MASK_TYPES`` (``masked``): the mask A / mask B
   convolutions (grey, and RGB with the PixelRNN paper's channel groups); ``PixelCache``, ``RowCache``:
-  a causal convolution run one pixel / one row at a time, for cached fast generation.
+  a causal convolution run one pixel / one row at a time, for cached fast generation; ``conv1x1_as_linear``:
+  a 1x1 convolution as ``F.linear``'s weights.
 
 And the explicit models' Gaussians (the Bayes-classifier sampler, the GMM), imported from their module:
 
@@ -56,7 +57,15 @@ from .gan_losses import GAN_MODES, PENALTY_TYPES, GANLoss, gradient_penalty
 from .image_pool import ImagePool
 from .init import INIT_TYPES, dcgan_weights_init, init_weights
 from .legacy import legacy_instance_norm_keys, patch_instance_norm_state_dict
-from .masked import MASK_TYPES, MaskedConv2d, PixelCache, RowCache, causal_mask, channel_groups
+from .masked import (
+    MASK_TYPES,
+    MaskedConv2d,
+    PixelCache,
+    RowCache,
+    causal_mask,
+    channel_groups,
+    conv1x1_as_linear,
+)
 from .norms import NORM_TYPES, NormLayer, get_norm_layer, norm_uses_bias, resolve_norm
 from .resnet_generator import PADDING_TYPES, ResnetBlock, ResnetGenerator
 from .schedules import LinearDecay, linear_decay_scheduler
@@ -89,6 +98,7 @@ __all__ = [
     "UnetSkipConnectionBlock",
     "causal_mask",
     "channel_groups",
+    "conv1x1_as_linear",
     "dcgan_weights_init",
     "define_discriminator",
     "define_generator",

@@ -45,7 +45,15 @@ from torch import nn
 
 from .._errors import ZooError
 
-__all__ = ["MASK_TYPES", "MaskedConv2d", "PixelCache", "RowCache", "causal_mask", "channel_groups"]
+__all__ = [
+    "MASK_TYPES",
+    "MaskedConv2d",
+    "PixelCache",
+    "RowCache",
+    "causal_mask",
+    "channel_groups",
+    "conv1x1_as_linear",
+]
 
 #: the centre masks: "A" hides the pixel itself (first layer), "B" shows its own features (later layers)
 MASK_TYPES = ("A", "B")
@@ -138,6 +146,22 @@ class MaskedConv2d(nn.Conv2d):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, mask_type={self.mask_type!r}, data_channels={self.data_channels}"
+
+
+def conv1x1_as_linear(conv: nn.Conv2d, *, detach: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A 1x1 convolution (a ``MaskedConv2d`` with its mask applied, or a plain ``Conv2d``) as the ``(weight, bias)``
+    of ``F.linear``: how the cached samplers apply it to one pixel's features, and how a model applies it to
+    features laid out channels-last. ``detach=True`` for tensors kept outside autograd (a sampler's state).
+
+    Example:
+        >>> conv = MaskedConv2d(32, 16, 1, "B")
+        >>> y = F.linear(features, *conv1x1_as_linear(conv))   # features (..., 32) -> (..., 16)
+    """
+    weight = conv.masked_weight() if isinstance(conv, MaskedConv2d) else conv.weight
+    weight, bias = weight.reshape(weight.shape[0], -1), conv.bias
+    if detach:
+        return weight.detach(), None if bias is None else bias.detach()
+    return weight, bias
 
 
 class PixelCache:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from zoo_core.layers import PixelCache, RowCache
+from zoo_core.layers import PixelCache, RowCache, conv1x1_as_linear
 from zoo_core.modeling import pixel_noise, pixel_progress
 
 from .model import gate
@@ -91,12 +91,6 @@ def sample_cached(model: GatedPixelCNN, n: int, generator: torch.Generator, *, p
     return sampler.image()
 
 
-def _linear(conv: torch.nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """A 1x1 convolution as the (weight, bias) of ``F.linear``."""
-    weight = conv.weight.detach()
-    return weight.reshape(weight.shape[0], -1), None if conv.bias is None else conv.bias.detach()
-
-
 class _Layer:
     """A gated layer's caches: the vertical stack a row at a time, the horizontal stack a pixel at a time."""
 
@@ -106,8 +100,8 @@ class _Layer:
         self.vertical = RowCache(layer.v_conv.weight, layer.v_conv.bias, batch, width)
         self.horizontal = PixelCache(layer.h_conv.weight, layer.h_conv.bias, batch, width, left=half, right=0)
         self.v_to_h = (layer.v_to_h.weight.detach(), layer.v_to_h.bias.detach())
-        self.h_out = None if layer.h_out is None else _linear(layer.h_out)
-        self.skip = _linear(layer.skip)
+        self.h_out = None if layer.h_out is None else conv1x1_as_linear(layer.h_out, detach=True)
+        self.skip = conv1x1_as_linear(layer.skip, detach=True)
         # the link of the current row: the vertical pre-activations of the row above (zero above row 0)
         self.link = F.conv2d(layer.v_conv.weight.new_zeros(batch, self.v_to_h[0].shape[1], 1, width), *self.v_to_h)
 
@@ -150,7 +144,7 @@ class CachedGatedPixelCNN:
         size = model.config.image_size
         like = next(model.parameters()).detach()
         self.layers = [_Layer(layer, batch, size) for layer in model.layers]
-        self.head = (_linear(model.head_in), _linear(model.head_out))
+        self.head = (conv1x1_as_linear(model.head_in, detach=True), conv1x1_as_linear(model.head_out, detach=True))
         self.x = like.new_zeros(batch, model.config.channels, size, size)
 
     def start_row(self, r: int) -> None:

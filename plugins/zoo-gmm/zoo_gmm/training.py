@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from zoo_core import ZooError
+from zoo_core._atomic import atomic_write_text
 from zoo_core.training import StepParams, TrainingStep
 
 from .selection import select_reg_covar
@@ -135,7 +136,7 @@ class GMMTrainingStep(TrainingStep):
             out = Path(self.train_config.out)
             out.mkdir(parents=True, exist_ok=True)
             lines = [json.dumps({**row, "chosen": row["reg_covar"] == self.chosen}) for row in self.validation]
-            (out / VALIDATION_NAME).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            atomic_write_text(out / VALIDATION_NAME, "\n".join(lines) + "\n")
         return self.chosen
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, Any]:

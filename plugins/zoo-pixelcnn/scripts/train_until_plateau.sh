@@ -18,7 +18,7 @@ start=$(date +%s) best="" since=0 epoch=0 stop="the epoch cap ($MAX_EPOCHS)"
 if [ -n "${CONTINUE:-}" ] && [ -s "$OUT/curve.tsv" ]; then
   # CONTINUE=1: go on after an interrupted run, from the epochs its curve.tsv records (best, patience and the
   # budget's clock carry over)
-  read -r epoch best since elapsed < <(python -c "import sys
+  read -r epoch best since elapsed < <(python -c "
 rows = [r.split('\t') for r in open('$OUT/curve.tsv').read().splitlines()[1:]]
 values = [float(r[1]) for r in rows]
 b = values.index(min(values))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from zoo_core.layers import MaskedConv2d, PixelCache
+from zoo_core.layers import PixelCache, conv1x1_as_linear
 from zoo_core.modeling import pixel_noise, pixel_progress
 
 if TYPE_CHECKING:
@@ -78,12 +78,6 @@ def sample_cached(model: PixelCNN, n: int, generator: torch.Generator, *, progre
     return sampler.image()
 
 
-def _one_by_one(conv: MaskedConv2d) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """A 1x1 masked convolution as the (weight, bias) of ``F.linear``."""
-    weight = conv.masked_weight().detach()
-    return weight.reshape(weight.shape[0], -1), None if conv.bias is None else conv.bias.detach()
-
-
 class CachedPixelCNN:
     """The state of a cached PixelCNN sampling run over a batch (see the module docstring).
 
@@ -106,10 +100,14 @@ class CachedPixelCNN:
         like = next(model.parameters()).detach()
         self.input = PixelCache.from_conv(model.input_conv, batch, size)
         self.blocks = [
-            (_one_by_one(b.conv_in), PixelCache.from_conv(b.conv, batch, size), _one_by_one(b.conv_out))
+            (
+                conv1x1_as_linear(b.conv_in, detach=True),
+                PixelCache.from_conv(b.conv, batch, size),
+                conv1x1_as_linear(b.conv_out, detach=True),
+            )
             for b in model.blocks
         ]
-        self.head = (_one_by_one(model.head_in), _one_by_one(model.head_out))
+        self.head = (conv1x1_as_linear(model.head_in, detach=True), conv1x1_as_linear(model.head_out, detach=True))
         self.x = like.new_zeros(batch, cfg.channels, size, size)
         self.caches = [self.input, *(cache for _, cache, _ in self.blocks)]
 

@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo_core import ZooError
-from zoo_core.layers import MaskedConv2d
+from zoo_core.layers import MaskedConv2d, conv1x1_as_linear
 from zoo_core.modeling import (
     DensityModel,
     ModelConfig,
@@ -157,8 +157,8 @@ class DiagonalBiLSTM(nn.Module):
         rows = x.permute(2, 3, 0, 1)
         inputs = torch.cat(
             [
-                skew(F.linear(rows, *_one_by_one(self.forward_lstm.input_to_state))),
-                skew(F.linear(rows.flip(1), *_one_by_one(self.backward_lstm.input_to_state))),
+                skew(F.linear(rows, *conv1x1_as_linear(self.forward_lstm.input_to_state))),
+                skew(F.linear(rows.flip(1), *conv1x1_as_linear(self.backward_lstm.input_to_state))),
             ],
             dim=3,
         )  # (H, W + H - 1, B, 2 x 4h): skewed, both directions
@@ -173,7 +173,7 @@ class DiagonalBiLSTM(nn.Module):
         states = unskew(torch.stack(columns, dim=1), width)  # (H, W, B, 2h)
         forward, backward = states[..., :hid], states[..., hid:].flip(1)
         backward = F.pad(backward, (0, 0, 0, 0, 0, 0, 1, 0))[:height]  # shifted down one row: rows above only
-        out = F.linear(forward + backward, *_one_by_one(self.output))  # (H, W, B, 2h)
+        out = F.linear(forward + backward, *conv1x1_as_linear(self.output))  # (H, W, B, 2h)
         return x + out.permute(2, 3, 0, 1)
 
     def state_kernel(self) -> torch.Tensor:
@@ -187,12 +187,6 @@ class DiagonalBiLSTM(nn.Module):
             kernel[rows, hid * d : hid * (d + 1)] = w[:, :, 0]  # above
             kernel[rows, 2 * hid + hid * d : 2 * hid + hid * (d + 1)] = w[:, :, 1]  # before along the row
         return kernel
-
-
-def _one_by_one(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """A 1x1 (masked) convolution as the (weight, bias) of ``F.linear``."""
-    weight = conv.masked_weight() if isinstance(conv, MaskedConv2d) else conv.weight
-    return weight.reshape(weight.shape[0], -1), conv.bias
 
 
 def skew(x: torch.Tensor) -> torch.Tensor:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from zoo_core.layers import PixelCache
+from zoo_core.layers import PixelCache, conv1x1_as_linear
 from zoo_core.modeling import pixel_noise, pixel_progress
 
 from .model import DiagonalBiLSTM, RowLSTM
@@ -90,12 +90,6 @@ def _torch_gate_order(w: torch.Tensor) -> torch.Tensor:
     return torch.cat([i, f, g, o]).contiguous()
 
 
-def _linear(conv: torch.nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """A 1x1 convolution (masked or not) as the ``(weight, bias)`` of ``F.linear``."""
-    weight = conv.masked_weight() if hasattr(conv, "masked_weight") else conv.weight
-    return weight.detach().reshape(weight.shape[0], -1), None if conv.bias is None else conv.bias.detach()
-
-
 class _CachedRowLSTM:
     """A Row LSTM layer's sampling state: the row above's hidden and cell states, this row's so far."""
 
@@ -106,7 +100,7 @@ class _CachedRowLSTM:
         self.bias = _torch_gate_order(layer.input_to_state.bias)
         self.state_kernel = _torch_gate_order(layer.state_to_state.weight)  # (4h, h, k)
         self.k, self.width = k, width
-        self.out = _linear(layer.output)
+        self.out = conv1x1_as_linear(layer.output, detach=True)
         like = self.bias
         self.h = like.new_zeros(batch, hid, width)  # the row above (zeros above row 0)
         self.c = like.new_zeros(width, batch, hid)
@@ -139,7 +133,7 @@ class _CachedDiagonalBiLSTM:
         self.hid, self.width = hid, width
         self.directions = []
         for lstm in (layer.forward_lstm, layer.backward_lstm):
-            w_in, b_in = _linear(lstm.input_to_state)
+            w_in, b_in = conv1x1_as_linear(lstm.input_to_state, detach=True)
             kernel = lstm.state_to_state.weight
             self.directions.append(
                 (
@@ -149,7 +143,7 @@ class _CachedDiagonalBiLSTM:
                     _torch_gate_order(kernel[:, :, 1]),  # the state before along the row
                 )
             )
-        self.out = _linear(layer.output)
+        self.out = conv1x1_as_linear(layer.output, detach=True)
         like = self.directions[0][1]
         zeros = like.new_zeros
         self.forward_above = zeros(width, batch, hid)  # the left-to-right states of the row above
@@ -208,7 +202,7 @@ class CachedPixelRNN:
         self.input = PixelCache.from_conv(model.input_conv, batch, size)
         cached = {RowLSTM: _CachedRowLSTM, DiagonalBiLSTM: _CachedDiagonalBiLSTM}
         self.layers = [cached[type(layer)](layer, batch, size) for layer in model.layers]
-        self.head = (_linear(model.head_in), _linear(model.head_out))
+        self.head = (conv1x1_as_linear(model.head_in, detach=True), conv1x1_as_linear(model.head_out, detach=True))
         self.x = next(model.parameters()).detach().new_zeros(batch, 1, size, size)
         self.row = 0
 
