@@ -165,6 +165,22 @@ def test_reg_covar_is_chosen_on_the_train_split_by_validation_accuracy(tmp_path,
     assert "): 0.001, then per-class em fit from k-means++, reg_covar 0.001," in notes
 
 
+def test_a_validation_split_that_cannot_be_carved_fails_before_the_run(tmp_path) -> None:
+    """val_per_class as large as a class: one sentence from the data check, before the run writes anything."""
+    from zoo_core.training import train
+
+    out = tmp_path / "run"
+    with pytest.raises(zoo.ZooError, match="leaves nothing to fit or nothing to score"):
+        train(
+            "gmm", "mnist5k", out, config={"image_size": 8, "n_components": 2}, dataset_options={"size": 8},
+            step_config={"reg_covar_grid": [1e-3], "val_per_class": 450}, evaluate=False, verbose=False,
+            progress=False,
+        )  # fmt: skip
+    assert not out.exists()
+    with pytest.raises(zoo.ZooError, match="val_per_class=N"):
+        validation_mask(torch.tensor([0, 0, 1, 1]), 2)
+
+
 def test_the_published_model_reproduces_its_recorded_accuracy() -> None:
     from zoo_core._registry import load_registry, shipped_registry_path
     from zoo_core.metrics.baselines import classification_baselines

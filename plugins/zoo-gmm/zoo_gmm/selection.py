@@ -31,10 +31,16 @@ REG_COVAR_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 
 
 def validation_mask(labels: torch.Tensor, per_class: int) -> torch.Tensor:
-    """True for the last ``per_class`` items of each class, in the order given (a stratified validation split)."""
+    """True for the last ``per_class`` items of each class, in the order given (a stratified validation split);
+    one sentence when that leaves nothing to fit or nothing to score."""
     mask = torch.zeros(len(labels), dtype=torch.bool)
     for label in labels.unique().tolist():
         mask[torch.nonzero(labels == label).flatten()[-per_class:]] = True
+    if mask.all() or not mask.any():
+        raise ZooError(
+            f"A validation split of {per_class} images a class leaves nothing to fit or nothing to score; "
+            "pass --train-config val_per_class=N with N between 1 and the size of the smallest class minus 1."
+        )
     return mask
 
 
@@ -69,11 +75,6 @@ def select_reg_covar(
 
     y = torch.zeros(len(images), dtype=torch.long) if labels is None else labels.cpu()
     held_out = validation_mask(y, per_class)
-    if held_out.all() or not held_out.any():
-        raise ZooError(
-            f"A validation split of {per_class} images a class leaves nothing to fit or nothing to score; "
-            "pass --train-config val_per_class=N with N between 1 and the size of the smallest class minus 1."
-        )
     fit_x, fit_y = images[~held_out], (None if labels is None else y[~held_out])
     rows = []
     for value in grid:

@@ -34,7 +34,7 @@ from zoo_core import ZooError
 from zoo_core._atomic import atomic_write_text
 from zoo_core.training import StepParams, TrainingStep
 
-from .selection import select_reg_covar
+from .selection import select_reg_covar, validation_mask
 
 __all__ = ["GMMParams", "GMMTrainingStep"]
 
@@ -115,6 +115,10 @@ class GMMTrainingStep(TrainingStep):
         super().check_dataset(dataset)
         self.dataset_size = len(dataset)
         self.dataset = dataset  # the training split in file order: where the validation split is carved
+        labels = getattr(dataset, "labels", None)
+        if self.params.reg_covar_grid and labels is not None:  # a split that cannot be carved fails before the run
+            classes = torch.as_tensor(labels) if self.model.config.num_classes > 1 else torch.zeros(len(dataset))
+            validation_mask(classes, self.params.val_per_class)
 
     def choose_reg_covar(self, batch: dict[str, Any], seed: int) -> float:
         """The grid value with the best validation accuracy; fits on, and scores, the training split only.
