@@ -11,7 +11,7 @@ Importing zoo_core is cheap: its names are imported on first use (torch only whe
 
 The public API is ``__all__``: models (``load``, ``create``, ``list_models``, ``info``, ``evaluate``,
 ``train``, ``convert_checkpoint``), what plugins subclass or register (``ZooModel``, ``ModelConfig``,
-``Architecture``, ``DatasetInfo``, ``MetricInfo``, ``Converter``, ``hookimpl`` ...), and ``ZooError``,
+``Architecture``, ``Task``, ``DatasetInfo``, ``MetricInfo``, ``Converter``, ``hookimpl`` ...), and ``ZooError``,
 the one exception type users and plugins see, with its subclasses. Everything else (``zoo_core.hub``,
 ``zoo_core.checkpoints``, ``zoo_core.layers`` ...) is reached by its module path.
 """
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .modeling import ModelConfig, ZooModel
     from .specs import Architecture, Converter, DatasetInfo, EvaluationProtocol, MetricInfo
+    from .tasks import Task
     from .training import train
 
 __version__ = "0.1.0"
@@ -52,6 +53,7 @@ __all__ = [
     "ModelInfo",
     "PluginError",
     "RegistryError",
+    "Task",
     "UnknownNameError",
     "ZooError",
     "ZooModel",
@@ -98,6 +100,7 @@ _LAZY = {  # imported on first use: `zoo list` needs none of them (pluggy, the s
     "DatasetInfo": (".specs", "DatasetInfo"),
     "EvaluationProtocol": (".specs", "EvaluationProtocol"),
     "MetricInfo": (".specs", "MetricInfo"),
+    "Task": (".tasks", "Task"),
     "load": ("._factory", "load"),
     "create": ("._factory", "create"),
     "convert_checkpoint": ("._factory", "convert_checkpoint"),

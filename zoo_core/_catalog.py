@@ -40,7 +40,7 @@ from typing import Any
 
 from ._catalog_snapshot import save_snapshot, watched_package_files
 from ._entry_points import entry_point_files, stat_key
-from ._errors import PluginError, RegistryError, UnknownNameError
+from ._errors import PluginError, RegistryError, UnknownNameError, ZooError
 from ._model_info import ModelInfo, matching_names
 from ._plugins import (
     BUILTIN_PLUGINS,
@@ -56,6 +56,7 @@ from ._plugins import (
 )
 from ._registry import load_registry, shipped_registry_path, user_registry_paths, validate_entry
 from .specs import Architecture, Converter, DatasetInfo, EvaluationProtocol, MetricInfo
+from .tasks import CORE_TASKS, Task, add_plugin_task, check_plugin_task, forget_plugin_tasks
 
 __all__ = ["Catalog", "ModelInfo", "get_catalog", "reset_catalog"]
 
@@ -78,6 +79,8 @@ class Catalog:
     metrics: dict[str, MetricInfo] = field(default_factory=dict)
     converters: dict[str, Converter] = field(default_factory=dict)
     protocols: dict[str, EvaluationProtocol] = field(default_factory=dict)
+    #: the tasks the plugins registered (the core's are ``zoo_core.tasks.CORE_TASKS``)
+    tasks: dict[str, Task] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add(self, kind: str, name: str, obj: Any, owner: str) -> str | None:
@@ -266,6 +269,8 @@ def _build() -> Catalog:
         for index, name in enumerate(loaded)
     }
     plugin_layer = Catalog()  # the models the plugins contribute: the first registrant keeps a name
+    for name in CORE_TASKS:
+        catalog.owners[("task", name)] = "zoo_core"
 
     def stage(kind: str, name: str, obj: Any, plugin: str) -> None:
         target = plugin_layer if kind == "model" else catalog
@@ -310,7 +315,16 @@ def _build() -> Catalog:
         info = ModelInfo.from_entry(name, entry, plugin, layer="plugin", catalog=f"{plugin} (register_models)")
         return "model", name, (info, entry, f"by plugin {plugin!r}")
 
+    def make_task(plugin: str, task: Any) -> tuple[str, str, Any]:
+        try:
+            return "task", task.name, check_plugin_task(task, plugin)
+        except ZooError as exc:
+            raise PluginError(str(exc)) from None
+
     collect("register_models", make_model)
+    collect("register_tasks", make_task)  # before the architectures, whose tasks they may be
+    for task in catalog.tasks.values():
+        add_plugin_task(task)
     for hook_name, (kind, expected) in _KINDS.items():
 
         def make(plugin: str, obj: Any, kind: str = kind, expected: type = expected) -> tuple[str, str, Any]:
@@ -353,7 +367,13 @@ def get_catalog() -> Catalog:
     """The process-wide catalog, built on first use."""
     global _catalog
     if _catalog is None:
-        _catalog = _build()
+        from .tasks import _TaskTable
+
+        _TaskTable.building = True
+        try:
+            _catalog = _build()
+        finally:
+            _TaskTable.building = False
     return _catalog
 
 
@@ -361,6 +381,7 @@ def reset_catalog() -> None:
     """Forget the catalog (it is built again on next use); also done by ``zoo_core._plugins.reset_plugins``."""
     global _catalog
     _catalog = None
+    forget_plugin_tasks()
 
 
 on_reset(reset_catalog)

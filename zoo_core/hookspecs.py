@@ -7,7 +7,7 @@ cheap: nothing here may import torch.
 
 A plugin cannot take zoo down (see ``zoo_core._plugins``): an error at import or in a hook, a hook
 name that is not one of these, output printed to stdout, or a name that is already taken (a model,
-architecture, dataset, metric, evaluation protocol, converter or command; built-in commands can never
+task, architecture, dataset, metric, evaluation protocol, converter or command; built-in commands can never
 be replaced) is reported once on stderr and by ``zoo plugins``, and only that part of the plugin is skipped.
 
 Example (``pyproject.toml`` of a plugin)::
@@ -22,6 +22,16 @@ import pluggy
 
 hookspec = pluggy.HookspecMarker("zoo")
 hookimpl = pluggy.HookimplMarker("zoo")
+
+
+@hookspec
+def register_tasks(register):
+    """Register task contracts of the plugin's own: ``register(zoo_core.Task(...))``.
+
+    A task is a ``typing.Protocol`` of verbs and attributes, the base class models mix in to serve it and the
+    conformance calls ``zoo plugin check`` makes (see ``zoo_core.tasks.Task``). The core's tasks
+    (``zoo_core.tasks.CORE_TASKS``) cannot be replaced; of two plugins registering one name the first keeps it.
+    """
 
 
 @hookspec

@@ -82,7 +82,7 @@ class Architecture:
             if missing:
                 raise ZooError(
                     f"{owner} declares the task {missing[0]!r} but its model class {cls.__qualname__} does not serve "
-                    f"it; mix in zoo_core.modeling.{TASKS[missing[0]].base}."
+                    f"it; mix in {TASKS[missing[0]].base_path}."
                 )
             check_contract(cls, self.tasks, owner)
         return cls

@@ -33,6 +33,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "architectures": "catalog:architectures_command",
     "datasets": "catalog:datasets",
     "metrics": "catalog:metrics",
+    "tasks": "catalog:tasks_command",
     "plugins": "catalog:plugins",
     "load": "generate:load",
     "sample": "generate:sample",

@@ -109,6 +109,27 @@ def metrics(as_json: bool) -> None:
     print_table(rows, ["NAME", "TASKS", "BETTER", "DESCRIPTION"])
 
 
+@click.command("tasks")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def tasks_command(as_json: bool) -> None:
+    """List the tasks: their verbs, Hub pipeline tag, and who declares them (zoo_core or a plugin).
+
+    A model of a task can be called with the task's verbs; `zoo architectures` says which tasks each
+    architecture serves.
+    """
+    from ..tasks import TASKS
+
+    get_catalog()  # the plugins' tasks
+    rows = [
+        {"name": t.name, "verbs": t.summary, "pipeline_tag": t.pipeline_tag, "plugin": t.plugin or "zoo_core"}
+        for t in sorted(TASKS.values(), key=lambda t: (t.plugin is not None, t.name))
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    print_table([list(r.values()) for r in rows], ["NAME", "VERBS", "PIPELINE TAG", "DECLARED BY"])
+
+
 @click.command("architectures")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def architectures_command(as_json: bool) -> None:

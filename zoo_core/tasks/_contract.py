@@ -23,19 +23,37 @@ class Task(NamedTuple):
     """One task: the contract (a ``typing.Protocol``) a model of the task fulfils, and its Hub pipeline tag.
 
     ``summary`` is the verbs as the README shows them; ``verbs`` and ``attributes`` are read from ``protocol``;
-    ``base`` names the ``zoo_core.modeling`` class that implements the contract's hygiene.
+    ``base`` names the class a ``ZooModel`` mixes in to serve the task (its class attribute ``task`` is the
+    task's name): a name in ``zoo_core.modeling`` for the core's tasks, ``"module:Class"`` for a plugin's.
+
+    A plugin declares a task of its own through the ``register_tasks`` hook; ``conformance``
+    (``"module:function"``) then gives the conformance kit (``zoo plugin check``) its calls:
+    ``function(model, images) -> {label: call}``, each call a verb of the task on fixed inputs (``images``:
+    ``(2, C, H, W)`` in [0, 1] of the model's input shape), checked to return finite tensors, to repeat under
+    a seed and to survive save/load.
 
     Example:
         >>> TASKS["image-to-image"].attributes
         ('input_channels', 'output_channels', 'size_multiple', 'min_size', 'directions', 'scale')
+        >>> Task("score(x)", "image-classification", AnomalyDetection, "anomaly-detection",
+        ...      "zoo_anogan.tasks:AnomalyDetector", conformance="zoo_anogan.tasks:conformance_calls")
     """
 
     summary: str
     pipeline_tag: str
     protocol: type
     name: str
-    #: the ``zoo_core.modeling`` base class a ``ZooModel`` mixes in to serve the task
+    #: the base class a ``ZooModel`` mixes in to serve the task: a ``zoo_core.modeling`` name or ``"module:Class"``
     base: str
+    #: a plugin task's conformance calls, ``"module:function"`` (the core's tasks have theirs in the kit)
+    conformance: str | None = None
+    #: the plugin that registered the task (``None``: zoo_core)
+    plugin: str | None = None
+
+    @property
+    def base_path(self) -> str:
+        """``base`` as an import path, e.g. ``"zoo_core.modeling.ImageTranslator"``."""
+        return self.base.replace(":", ".") if ":" in self.base else f"zoo_core.modeling.{self.base}"
 
     @property
     def verbs(self) -> tuple[str, ...]:

@@ -188,7 +188,34 @@ def _verb_calls(model: Any, tasks: tuple[str, ...], shape: Any = None) -> dict[s
             calls["features"] = lambda x=x: model.features(x)
         elif task == "text-embedding":
             calls["encode_text"] = lambda: model.encode_text(list(_TEXTS))
+        else:
+            calls.update(_plugin_task_calls(model, task, shape))
     return calls
+
+
+def _plugin_task_calls(model: Any, task: str, shape: Any = None) -> dict[str, Callable[[], Any]]:
+    """The conformance calls a plugin's task declares (``Task.conformance``) on fixed input images."""
+    from ..specs import resolve_target
+    from ..tasks import CORE_TASKS, TASKS
+
+    spec = TASKS[task]
+    if task in CORE_TASKS or not spec.conformance:
+        _fail(f"the kit has no check for the task {task!r}.")
+    calls = resolve_target(spec.conformance)(model, _input_images(model, shape=shape))
+    if not isinstance(calls, dict) or not calls or not all(callable(c) for c in calls.values()):
+        _fail(f"{spec.conformance} (the conformance calls of the task {task!r}) did not return {{label: call}}.")
+    return calls
+
+
+def _tensors_of(value: Any) -> list[torch.Tensor]:
+    """The tensors in a verb's result (a tensor, or a tuple / list / dict of them)."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors_of(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors_of(v)]
+    return []
 
 
 def _check_task(model: Any, task: str, shape: Any = None) -> str:
@@ -246,13 +273,25 @@ def _check_task(model: Any, task: str, shape: Any = None) -> str:
     if task == "text-embedding":
         out = _finite_rows(model.encode_text(list(_TEXTS)), "encode_text([2 texts])", dims=2)
         return f"encode_text([2 texts]) -> {tuple(out.shape)}"
-    _fail(f"the kit has no check for the task {task!r}.")
-    return ""
+    said = []
+    for label, call in _plugin_task_calls(model, task, shape).items():
+        tensors = _tensors_of(call())
+        if not tensors:
+            _fail(f"{label} returned no tensor.")
+        for out in tensors:
+            if out.is_floating_point() and not torch.isfinite(out).all():
+                _fail(f"{label} returned values that are not finite.")
+        said.append(f"{label} -> {', '.join(str(tuple(t.shape)) for t in tensors)}")
+    return "; ".join(said)
 
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
         return a.shape == b.shape and a.dtype == b.dtype and torch.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True)
+    if isinstance(a, (tuple, list)) and type(a) is type(b):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return type(a) is type(b) and a == b
 
 
