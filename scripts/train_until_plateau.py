@@ -42,7 +42,15 @@ def _entry(folder: Path) -> dict:
 
 
 def _metrics(entry: dict) -> dict[str, float]:
-    return {m["name"]: float(m["value"]) for m in entry["metrics"]}
+    """Final metric name -> value; a name recorded twice (cycle-l1 both ways) gets its options: ``cycle-l1 (AtoB)``."""
+    names = [m["name"] for m in entry["metrics"]]
+    out = {}
+    for m in entry["metrics"]:
+        key = m["name"]
+        if names.count(key) > 1:
+            key += f" ({', '.join(map(str, (m.get('metric_options') or {}).values())) or m.get('dataset')})"
+        out[key] = float(m["value"])
+    return out
 
 
 def _rows(run: Path) -> list[dict]:

@@ -321,6 +321,28 @@ def test_resuming_a_finished_run_with_more_steps_continues_it(toygan, tmp_path: 
     assert_same_tensors(weights(longer.model_dir / "model.safetensors"), weights(whole.model_dir / "model.safetensors"))
 
 
+def test_a_key_logged_in_one_phase_only_is_averaged_over_its_own_steps(toygan, tmp_path: Path, monkeypatch) -> None:
+    """A two-phase step (AnoGAN, IcGAN: the GAN, then the encoders) logs each phase's losses over that phase's steps,
+    also across a resume in the middle of a log interval."""
+
+    def two_phases(self: ToyGANStep, batch: dict[str, Any], step: int) -> dict[str, Any]:
+        if step == self.crash_at:
+            raise RuntimeError("simulated crash")
+        return {"first": 1.0} if step < 3 else {"second": float(step)}
+
+    monkeypatch.setattr(ToyGANStep, "train_step", two_phases)
+    options = dict(log_every=5, sample_every=1000, evaluate=False, **QUIET)
+    train("toygan", "mnist5k", tmp_path / "whole", steps=5, checkpoint_every=1000, **options)
+    [line] = log_lines(tmp_path / "whole")
+    assert line["first"] == 1.0 and line["second"] == 3.5  # (3 + 4) / 2, not diluted by the other phase's steps
+    ToyGANStep.crash_at = 4  # after the checkpoint of step 4, in the middle of the first log interval
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train("toygan", "mnist5k", tmp_path / "cut", steps=5, checkpoint_every=4, **options)
+    ToyGANStep.crash_at = None
+    train("toygan", "mnist5k", tmp_path / "cut", steps=5, checkpoint_every=4, resume=True, **options)
+    assert without_times(log_lines(tmp_path / "cut")) == without_times([line])
+
+
 # -- what a user sees -----------------------------------------------------------------------------
 def test_cli_writes_jsonl_sample_grids_checkpoints_and_a_hub_folder(tmp_path: Path) -> None:
     from PIL import Image

@@ -381,8 +381,8 @@ class Trainer:
         schedulers = step.scheds = dict(step.schedulers())
 
         counters = {"step": 0, "epoch": 0, "batch": 0, "elapsed": 0.0}
-        acc_sums: dict[str, Any] = {}
-        acc_count = 0
+        acc_sums: dict[str, Any] = {}  # each logged key's sum and count since the last log line (a two-phase
+        acc_counts: dict[str, int] = {}  # step logs some keys in one phase only: each is averaged over its own steps)
         if checkpoint is not None:
             saved = checkpoint.state
             unknown = sorted(set(saved["optimizers"]) - set(optimizers))
@@ -402,7 +402,9 @@ class Trainer:
                 "elapsed": float(saved.get("elapsed_s", 0.0)),
             }
             accumulated = saved.get("log_accumulator") or {}
-            acc_sums, acc_count = dict(accumulated.get("sums", {})), int(accumulated.get("count", 0))
+            acc_sums = dict(accumulated.get("sums", {}))
+            count = int(accumulated.get("count", 0))  # checkpoints before per-key counts: one count for all
+            acc_counts = {k: int(v) for k, v in accumulated.get("counts", dict.fromkeys(acc_sums, count)).items()}
             if saved.get("world_size", 1) != dist.world_size and dist.is_main and cfg.verbose:
                 _say(
                     f"Resuming a {saved.get('world_size')}-process run with {dist.world_size} process(es): the data "
@@ -457,7 +459,7 @@ class Trainer:
                         "epoch": counters["epoch"],
                         "batch_in_epoch": counters["batch"],
                         "elapsed_s": counters["elapsed"] + (time.perf_counter() - run_start),
-                        "log_accumulator": {"count": acc_count, "sums": sums},
+                        "log_accumulator": {"counts": dict(acc_counts), "sums": sums},
                     },
                     keep=cfg.keep,
                 )
@@ -490,7 +492,7 @@ class Trainer:
                     for key, value in values.items():
                         value = value.detach() if isinstance(value, torch.Tensor) else float(value)
                         acc_sums[key] = acc_sums[key] + value if key in acc_sums else value
-                    acc_count += 1
+                        acc_counts[key] = acc_counts.get(key, 0) + 1
                     interval_images += len(indices)
                     images_done += len(indices)
                     steps_done += 1
@@ -498,7 +500,7 @@ class Trainer:
                     now_step = counters["step"]
                     if now_step % cfg.log_every == 0 or now_step == total:
                         now = time.perf_counter()
-                        losses = dist.mean({k: float(v) / acc_count for k, v in acc_sums.items()})
+                        losses = dist.mean({k: float(v) / acc_counts[k] for k, v in acc_sums.items()})
                         images_per_s = interval_images / max(now - interval_start, 1e-9)
                         record: dict[str, Any] = {"step": now_step, "epoch": round(now_step / per_epoch, 4)}
                         record.update({k: round(v, 6) for k, v in losses.items()})
@@ -507,7 +509,7 @@ class Trainer:
                         record["images_per_s"] = round(images_per_s, 1)
                         record["elapsed_s"] = round(counters["elapsed"] + now - run_start, 3)
                         log.record(record)
-                        acc_sums, acc_count = {}, 0
+                        acc_sums, acc_counts = {}, {}
                         interval_start, interval_images = now, 0  # the next interval pays for this line
                     paused = time.perf_counter()
                     if dist.is_main and now_step % cfg.sample_every == 0:
