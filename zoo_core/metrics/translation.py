@@ -77,6 +77,9 @@ class L1(Metric):
 class CycleL1(Metric):
     """Mean absolute difference between ``image`` and ``reconstruction`` (e.g. F(G(x)) for x).
 
+    Any reconstruction error of this kind subclasses it with its own ``name`` and ``protocol`` (IcGAN's
+    ``reconstruction-l1``: ``|x - G(E_z(x), y)|``).
+
     Example:
         >>> m = CycleL1()
         >>> m.update(image=torch.zeros(1, 3, 4, 4), reconstruction=torch.full((1, 3, 4, 4), 0.25))
@@ -103,7 +106,7 @@ class CycleL1(Metric):
     def update(self, image: torch.Tensor, reconstruction: torch.Tensor) -> None:
         if image.shape != reconstruction.shape:
             raise ZooError(
-                f"Cycle L1 compares images of the same shape, not {tuple(image.shape)} "
+                f"{self.name} compares images and reconstructions of one shape, not {tuple(image.shape)} "
                 f"and {tuple(reconstruction.shape)}."
             )
         self.total += float((image.double() - reconstruction.to(image.device).double()).abs().sum())
@@ -111,7 +114,7 @@ class CycleL1(Metric):
 
     def compute(self) -> dict[str, float]:
         if self.count == 0:
-            raise ZooError("Cycle L1 has seen no images; call update(image=..., reconstruction=...) first.")
+            raise ZooError(f"{self.name} has seen no images; call update(image=..., reconstruction=...) first.")
         return {self.name: self.total / self.count}
 
 

@@ -12,10 +12,13 @@ Phase 2, steps ``gan_steps ..`` the end of the run (tSchlegl/f-AnoGAN ``z_encodi
 ``train_enc_izi``, ``loss_type='MSE'``): G and D frozen and in eval mode (``is_training=False``:
 their BatchNorm statistics and weights are not touched), the encoder in train mode;
 ``loss_E = MSE(x, G(E(x))) + κ MSE(f(x), f(G(E(x))))`` (κ = the model's ``kappa``, 1.0; f = D's
-features), RMSProp with ``enc_lr`` 5e-5 (the reference's ``train_op``). Logged: ``loss_E``,
-``loss_E_img``, ``loss_E_fts`` (the reference's ``mapping_loss``, ``_img``, ``_fts``). A log line
-whose interval straddles the switch averages each phase's losses over the whole interval (choose
-``gan_steps`` a multiple of ``--log-every``, 10, to avoid it).
+features), RMSProp with ``enc_lr`` 5e-5 (the reference's ``train_op``). One deviation: the reference's
+``tf.train.RMSPropOptimizer`` (decay 0.9, running mean square starting at 1, epsilon 1e-10 inside the square
+root) is here ``torch.optim.RMSprop`` with torch's defaults (alpha 0.99, starting at 0, eps 1e-8 outside),
+whose first updates are larger (about 10 x lr per weight); measured in ``benchmarks/bench_gans.py``
+(``train_anogan_encoder``: the same updates once the reference loop uses torch's RMSprop). Logged:
+``loss_E``, ``loss_E_img``, ``loss_E_fts`` (the reference's ``mapping_loss``, ``_img``, ``_fts``), each
+averaged over the steps of its phase.
 
 ``--steps`` is the whole run: ``gan_steps`` GAN steps, then encoder steps to the end, e.g.
 ``--steps 1600 --train-config gan_steps=1000`` is 1,000 GAN steps and 600 encoder steps. A run

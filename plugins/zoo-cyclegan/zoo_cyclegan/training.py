@@ -54,6 +54,7 @@ from torch import nn
 from zoo_core import ZooError
 from zoo_core.layers import GAN_MODES, GANLoss, ImagePool, linear_decay_scheduler
 from zoo_core.training import InputSpec, StepParams, TrainingStep
+from zoo_core.training.previews import TranslationPreview
 
 from .model import CycleGAN
 
@@ -110,7 +111,7 @@ def digits_mnist_evaluation(size: int, dataset_options: dict[str, Any]) -> tuple
     )  # fmt: skip
 
 
-class CycleGANTrainingStep(TrainingStep):
+class CycleGANTrainingStep(TranslationPreview, TrainingStep):
     """Generators then discriminators, as the reference's ``optimize_parameters`` (see the module docstring).
 
     Example:
@@ -174,8 +175,6 @@ class CycleGANTrainingStep(TrainingStep):
         self.criterion_idt = nn.L1Loss()
         self.fake_A_pool = ImagePool(p.pool_size)
         self.fake_B_pool = ImagePool(p.pool_size)
-        self._preview: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._dataset: Any = None
         if str(train_config.dataset).partition(":")[0] == "digits-mnist":
             self.eval_metrics = digits_mnist_evaluation(c.image_size, (train_config.dataset_options or {}))
 
@@ -208,7 +207,7 @@ class CycleGANTrainingStep(TrainingStep):
                 f"{c.input_nc} (A) and {c.output_nc} (B); pass --config input_nc={channels} --config "
                 f"output_nc={channels}."
             )
-        self._dataset = dataset
+        self.preview_dataset = dataset
         self._check_schedule(len(dataset))
 
     def _check_schedule(self, n_items: int) -> None:
@@ -305,41 +304,3 @@ class CycleGANTrainingStep(TrainingStep):
         if state:
             self.fake_A_pool.load_state_dict(state["fake_A_pool"])
             self.fake_B_pool.load_state_dict(state["fake_B_pool"])
-
-    # -- grids --------------------------------------------------------------------------------
-    def _preview_images(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``k`` held-out images of each domain, evenly spaced (the test split if any, else training images)."""
-        if self._preview is None:
-            from zoo_core.data import load_dataset
-
-            cfg = self.train_config
-            try:
-                data = load_dataset(cfg.dataset, split="test", **(cfg.dataset_options or {}))
-            except Exception:  # no test split (a folder without testA/testB): show training images
-                data = self._dataset
-            if data is None:
-                raise ZooError("No data to draw the sample grid from; the step has not seen a dataset.")
-            spread = lambda n: torch.linspace(0, n - 1, min(k, n)).round().long().tolist()  # noqa: E731
-            if hasattr(data, "domain_a"):  # spread over each domain (held-out splits are often sorted by class)
-                a = torch.stack([data.domain_a[i]["image"] for i in spread(len(data.domain_a))])
-                b = torch.stack([data.domain_b[i]["image"] for i in spread(len(data.domain_b))])
-            else:
-                items = [data[i] for i in spread(len(data))]
-                a = torch.stack([item["image"] for item in items])
-                b = torch.stack([item["target"] for item in items])
-            self._preview = a, b
-        return self._preview
-
-    def samples(self, n: int, seed: int) -> torch.Tensor | None:
-        """Rows of 8: held-out A, G_A(A), held-out B, G_B(B), repeated (64 images: 16 of each domain)."""
-        groups = max(1, n // 32)
-        a, b = self._preview_images(8 * groups)
-        model = self.model
-        rows = []
-        for g in range(groups):
-            xa, xb = a[8 * g : 8 * g + 8], b[8 * g : 8 * g + 8]
-            rows += [xa, model.translate(xa, direction="AtoB"), xb, model.translate(xb, direction="BtoA")]
-        rows = [r.to("cpu", torch.float32) for r in rows]
-        if len({r.shape[1] for r in rows}) > 1:  # grey and RGB domains: show both in RGB
-            rows = [r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in rows]
-        return torch.cat(rows)

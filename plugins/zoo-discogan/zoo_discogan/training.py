@@ -58,6 +58,7 @@ from torch import nn
 from zoo_core import ZooError
 from zoo_core.layers import GANLoss
 from zoo_core.training import InputSpec, StepParams, TrainingStep
+from zoo_core.training.previews import TranslationPreview
 
 from .model import DiscoDiscriminator, DiscoGAN, pad_to
 
@@ -205,7 +206,7 @@ def digits_mnist_evaluation(size: int, dataset_options: dict[str, Any]) -> tuple
     )  # fmt: skip
 
 
-class DiscoGANTrainingStep(TrainingStep):
+class DiscoGANTrainingStep(TranslationPreview, TrainingStep):
     """One reference iteration per step: all forward passes, then a D or a G update (see the module docstring).
 
     Example:
@@ -245,8 +246,6 @@ class DiscoGANTrainingStep(TrainingStep):
             f"{p.default_rate:g}; one D step every {p.update_interval} steps, G steps between; Adam {p.lr:g}, "
             f"betas ({p.beta1:g}, {p.beta2:g}), weight decay {p.weight_decay:g}; as SKTBrain/DiscoGAN"
         )
-        self._preview: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._dataset: Any = None
         if str(train_config.dataset).partition(":")[0] == "digits-mnist":
             options = train_config.dataset_options or {}
             self.eval_metrics = digits_mnist_evaluation(int(options.get("size", 28)), options)
@@ -284,7 +283,7 @@ class DiscoGANTrainingStep(TrainingStep):
                 f"{c.input_nc} (A) and {c.output_nc} (B); pass --config input_nc={channels} --config "
                 f"output_nc={channels}."
             )
-        self._dataset = dataset
+        self.preview_dataset = dataset
 
     # -- the recipe ---------------------------------------------------------------------------
     def networks(self) -> dict[str, nn.Module]:
@@ -345,41 +344,3 @@ class DiscoGANTrainingStep(TrainingStep):
             for net in discriminators:
                 net.requires_grad_(True)
         return losses
-
-    # -- grids --------------------------------------------------------------------------------
-    def _preview_images(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``k`` held-out images of each domain, evenly spaced (the test split if any, else training images)."""
-        if self._preview is None:
-            from zoo_core.data import load_dataset
-
-            cfg = self.train_config
-            try:
-                data = load_dataset(cfg.dataset, split="test", **(cfg.dataset_options or {}))
-            except Exception:  # no test split: show training images
-                data = self._dataset
-            if data is None:
-                raise ZooError("No data to draw the sample grid from; the step has not seen a dataset.")
-            spread = lambda n: torch.linspace(0, n - 1, min(k, n)).round().long().tolist()  # noqa: E731
-            if hasattr(data, "domain_a"):
-                a = torch.stack([data.domain_a[i]["image"] for i in spread(len(data.domain_a))])
-                b = torch.stack([data.domain_b[i]["image"] for i in spread(len(data.domain_b))])
-            else:
-                items = [data[i] for i in spread(len(data))]
-                a = torch.stack([item["image"] for item in items])
-                b = torch.stack([item["target"] for item in items])
-            self._preview = a, b
-        return self._preview
-
-    def samples(self, n: int, seed: int) -> torch.Tensor | None:
-        """Rows of 8: held-out A, AB, held-out B, BA, repeated (64 images: 16 of each domain)."""
-        groups = max(1, n // 32)
-        a, b = self._preview_images(8 * groups)
-        model = self.model
-        rows = []
-        for g in range(groups):
-            xa, xb = a[8 * g : 8 * g + 8], b[8 * g : 8 * g + 8]
-            rows += [xa, model.translate(xa, direction="AtoB"), xb, model.translate(xb, direction="BtoA")]
-        rows = [r.to("cpu", torch.float32) for r in rows]
-        if len({r.shape[1] for r in rows}) > 1:  # grey and RGB domains: show both in RGB
-            rows = [r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in rows]
-        return torch.cat(rows)

@@ -18,7 +18,7 @@ import torch
 
 from zoo_core import ZooError
 from zoo_core.builtin.mnistnet import DigitAgreement
-from zoo_core.metrics import Metric
+from zoo_core.metrics.translation import CycleL1
 
 __all__ = ["EditAgreement", "ReconstructionL1"]
 
@@ -46,34 +46,14 @@ class EditAgreement(DigitAgreement):
         return {self.name: self.agree / self.count}
 
 
-class ReconstructionL1(Metric):
-    """Mean absolute pixel difference (images in [0, 1]) between images and their reconstructions.
+class ReconstructionL1(CycleL1):
+    """Mean absolute pixel difference (images in [0, 1]) between images and their reconstructions (the core's
+    ``cycle-l1`` computation, over every pixel of every image, under IcGAN's name and protocol).
 
     Example:
         >>> zoo.evaluate("icgan.mnist", ["reconstruction-l1"], "mnist5k", dataset_options={"size": 32})
     """
 
     name = "reconstruction-l1"
-    inputs = ("image", "reconstruction")
-    higher_is_better = False
     unit = ""
     protocol = "mean |x - edit(x, y)| per pixel in [0, 1], y the digit's own label: |x - G(E_z(x), y)|"
-
-    def reset(self) -> None:
-        self.total = 0.0
-        self.count = 0
-
-    def update(self, image: torch.Tensor, reconstruction: torch.Tensor) -> None:
-        if image.shape != reconstruction.shape:
-            raise ZooError(
-                f"reconstruction-l1 compares images and reconstructions of one shape, not {tuple(image.shape)} "
-                f"and {tuple(reconstruction.shape)}."
-            )
-        diff = (image.detach().float().cpu() - reconstruction.detach().float().cpu()).abs()
-        self.total += float(diff.sum(dtype=torch.float64))
-        self.count += diff.numel()
-
-    def compute(self) -> dict[str, float]:
-        if self.count == 0:
-            raise ZooError("reconstruction-l1 has seen no images; call update(image=..., reconstruction=...) first.")
-        return {self.name: self.total / self.count}
