@@ -79,11 +79,15 @@ __all__ = [
     "DIRECTIONS",
     "MAX_IMAGE_PIXELS",
     "Job",
+    "encode_image",
     "input_channels",
+    "list_images",
     "match_channels",
+    "new_folders",
     "pad_to_multiple",
     "plan_jobs",
     "prepare_jobs",
+    "probe_image",
     "read_image",
     "translate_files",
     "translate_images",
@@ -260,7 +264,9 @@ def _inside(path: Path, folder: Path) -> tuple[str, ...] | None:
     return None if relative == os.pardir or relative.startswith(os.pardir + os.sep) else Path(relative).parts
 
 
-def _list_folder(folder: Path, output: Path) -> list[Path]:
+def list_images(folder: Path, output: Path) -> list[Path]:
+    """The image files under ``folder`` (sub-folders too, sorted, hidden ones skipped), except those inside the
+    ``output`` folder of the same run."""
     skip = _inside(output, folder)  # an -o folder inside the input folder is never read as input
     files = sorted(
         p
@@ -338,7 +344,7 @@ def plan_jobs(
     for item in map(Path, inputs):
         if item.is_dir():
             folders.append(item)
-            sources += [(f, f.relative_to(item).with_suffix(".png")) for f in _list_folder(item, output)]
+            sources += [(f, f.relative_to(item).with_suffix(".png")) for f in list_images(item, output)]
         elif item.is_file():
             sources.append((item, Path(item.name).with_suffix(".png")))
         else:
@@ -412,7 +418,7 @@ def _opened(path: Path) -> Iterator[Any]:
         raise _open_error(path, exc) from None
 
 
-def _probe(path: Path) -> tuple[int, int]:
+def probe_image(path: Path) -> tuple[int, int]:
     """(width, height) of a readable image: the header checked against ``MAX_IMAGE_PIXELS``, then the whole
     file decoded (a JPEG at 1/8 scale, which still reads every byte), so a truncated file fails here."""
     with _opened(path) as image:
@@ -432,7 +438,8 @@ def prepare_jobs(
         >>> prepare_jobs(["photos/"], "out")[0].size
         (451, 300)
     """
-    return [Job(job.source, job.target, _probe(job.source)) for job in plan_jobs(inputs, output, in_place=in_place)]
+    jobs = plan_jobs(inputs, output, in_place=in_place)
+    return [Job(job.source, job.target, probe_image(job.source)) for job in jobs]
 
 
 def _check_file_channels(channels: int | None) -> None:
@@ -484,7 +491,7 @@ def read_image(path: str | os.PathLike[str], channels: int | None) -> torch.Tens
     return tensor.float().div_(255.0)
 
 
-def _encode(image: torch.Tensor, target: Path) -> bytes:
+def encode_image(image: torch.Tensor, target: Path) -> bytes:
     """``image`` (``(C, H, W)`` in [0, 1]) in the format of ``target``'s suffix; converted to 8 bits in bands
     of rows, so a large image never holds a second float copy of itself."""
     import torch
@@ -502,7 +509,7 @@ def _encode(image: torch.Tensor, target: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _new_folders(jobs: Sequence[Job]) -> list[Path]:
+def new_folders(jobs: Sequence[Job]) -> list[Path]:
     """The folders a run will create for its outputs, deepest first."""
     missing: set[Path] = set()
     for parent in {job.target.parent for job in jobs}:
@@ -549,7 +556,7 @@ def translate_files(
     smallest = _positive(model.min_size, "min_size")
     scale = _positive(model.scale, "scale")
     for job in jobs:
-        w, h = job.size or _probe(job.source)
+        w, h = job.size or probe_image(job.source)
         if min(w, h) < smallest:
             raise ZooError(
                 f"{job.source} is {h}x{w} pixels, smaller than the {smallest}x{smallest} that {name} takes; "
@@ -562,7 +569,7 @@ def translate_files(
             )
     show = sys.stderr.isatty() if progress is None else progress
     tiles = bool(show)
-    created = _new_folders(jobs)
+    created = new_folders(jobs)
     try:
         with tqdm(total=len(jobs), desc=verb, unit="image", disable=not show or len(jobs) < 2) as bar:
             for job in jobs:
@@ -570,7 +577,7 @@ def translate_files(
                 out = translate_images(
                     model, image, direction=direction, verb=verb, seed=seed, name=f"The model {name}", progress=tiles
                 )
-                data = _encode(out, job.target)
+                data = encode_image(out, job.target)
                 del image, out
                 write_output(job.target, data)
                 bar.update()

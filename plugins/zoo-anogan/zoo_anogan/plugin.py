@@ -109,3 +109,11 @@ def register_evaluation_protocols(register):
             seeded=True,
         )
     )
+
+
+@hookimpl
+def register_commands(cli):
+    """``zoo score``: anomaly scores of image files and folders (``zoo_anogan.cli``; torch only when it runs)."""
+    from .cli import score
+
+    cli.add_command(score)

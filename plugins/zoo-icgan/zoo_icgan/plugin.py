@@ -103,3 +103,12 @@ def register_evaluation_protocols(register):
             metrics=("edit-agreement", "reconstruction-l1"),
         )
     )
+
+
+@hookimpl
+def register_commands(cli):
+    """``zoo edit``: images edited to a class, written as files or one grid (``zoo_icgan.cli``; torch only when
+    it runs)."""
+    from zoo_icgan.cli import edit
+
+    cli.add_command(edit)
