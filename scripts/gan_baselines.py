@@ -86,6 +86,28 @@ def discogan() -> None:
     )
 
 
+def anogan() -> None:
+    """AUROC per held-out digit of a score without a model: the squared distance of a test digit to the mean of the
+    nine training classes (32x32, as the models' data), and of its nearest training digit."""
+    from zoo_anogan.data import load as load_anomaly
+    from zoo_anogan.metrics import auroc
+
+    rows = []
+    for k in range(10):
+        train = load_anomaly("train", digit=k).tensors().flatten(1)
+        test = load_anomaly("test", digit=k)
+        x, anomalies = test.tensors().flatten(1), test.anomalies
+        mean = ((x - train.mean(0)) ** 2).sum(1)
+        nearest = torch.cdist(x, train).min(1).values
+        rows.append((auroc(mean, anomalies), auroc(nearest, anomalies)))
+        print(
+            f"anogan digit {k}: AUROC of the distance to the mean digit {rows[-1][0]:.3f}, "
+            f"to the nearest {rows[-1][1]:.3f}"
+        )
+    print(f"anogan mean: {sum(r[0] for r in rows) / 10:.3f}, {sum(r[1] for r in rows) / 10:.3f}")
+
+
 if __name__ == "__main__":
     main()
     discogan()
+    anogan()

@@ -19,10 +19,11 @@ RUN/stopped.txt why the run stopped. Starting again on a RUN with a curve goes o
 patience and the budget's clock carry over). The whole run holds /tmp/zoo-train.lock unless ``--no-lock``
 (the machine is shared: two trainings never compete for its cores by accident).
 
-``--publish HUB_FOLDER BODY.md`` copies RUN/best to HUB_FOLDER, draws the curve as curve.png there, writes the
-card (in BODY.md, ``{curve}`` becomes the curve table, ``{stopped}`` the stopping reason, ``{command}`` the
-published chunk's command, ``{metric:NAME}`` a final metric's value) and registers the model in the shipped
-registry.json through ``zoo_core.publish``. Run ``zoo eval NAME`` afterwards to check the recorded numbers.
+``--publish HUB_FOLDER BODY.md`` copies RUN/best (RUN/model for a run of one plain ``zoo train``) to HUB_FOLDER,
+draws the curve as curve.png there, writes the card (in BODY.md, ``{curve}`` becomes the curve table,
+``{stopped}`` the stopping reason, ``{command}`` the published command, ``{metric:NAME}`` a final metric's
+value) and registers the model in the shipped registry.json through ``zoo_core.publish``. Run ``zoo eval NAME``
+afterwards to check the recorded numbers.
 """
 
 from __future__ import annotations
@@ -167,18 +168,21 @@ def publish(run: Path, hub_folder: Path, body_file: Path) -> None:
     from zoo_core._atomic import atomic_write_text
     from zoo_core.publish import register_model, render_card
 
-    saved = _entry(run / "best")
+    chunked = (run / "curve-meta.json").exists()  # else one plain `zoo train` run: its model/ is published
+    source = run / "best" if chunked else run / "model"
+    saved = _entry(source if chunked else run)
     entry, name = saved["entry"], saved["name"]
-    unit = json.loads((run / "curve-meta.json").read_text())["unit"]
-    published = int(float(entry["made_by"]["command"].split(f"--{unit} ")[1].split()[0]))
+    unit = json.loads((run / "curve-meta.json").read_text())["unit"] if chunked else "steps"
+    published = int(float(entry["made_by"]["command"].split(f"--{unit} ")[1].split()[0])) if chunked else 0
     if hub_folder.exists():
         shutil.rmtree(hub_folder)
-    shutil.copytree(run / "best", hub_folder, ignore=shutil.ignore_patterns("zoo-entry.json"))
-    curve_png(run, hub_folder, published)
+    shutil.copytree(source, hub_folder, ignore=shutil.ignore_patterns("zoo-entry.json"))
+    if chunked:
+        curve_png(run, hub_folder, published)
     body = body_file.read_text()
     fields = {
-        "{curve}": curve_table(run, published) + "\n\n![training curve](curve.png)",
-        "{stopped}": (run / "stopped.txt").read_text().strip(),
+        "{curve}": curve_table(run, published) + "\n\n![training curve](curve.png)" if chunked else "",
+        "{stopped}": (run / "stopped.txt").read_text().strip() if chunked else "",
         "{command}": entry["made_by"]["command"],
         **{f"{{metric:{k}}}": f"{v:.4g}" for k, v in _metrics(entry).items()},
     }
