@@ -33,9 +33,9 @@ def test_shipped_registry_is_valid_and_is_the_packaged_one(document: dict) -> No
         (lambda d: d["models"]["vae.mnist"]["weights"].update(sha256="abc"), "$.models", "sha256"),
         (lambda d: d["models"]["vae.mnist"].pop("license"), '$.models["vae.mnist"]', "license"),
         (
-            lambda d: d["models"]["vae.mnist"].update(tasks=["dance"]),
+            lambda d: d["models"]["vae.mnist"].update(tasks=["Dance!"]),
             '$.models["vae.mnist"].tasks[0]',
-            "dance",
+            "Dance!",
         ),
         (lambda d: d.update(version=2), "$.version", "1"),
         (
@@ -52,6 +52,26 @@ def test_broken_registry_fails_with_json_path(document: dict, mutate, path: str,
         validate_registry(broken)
     message = str(info.value)
     assert path in message and words in message
+
+
+def test_a_task_nobody_declares_fails_with_json_path(document: dict, tmp_path: Path, monkeypatch) -> None:
+    """A well-formed task name passes the schema (plugins declare tasks); the catalog refuses one that zoo_core and
+    the installed plugins do not declare."""
+    from zoo_core._plugins import reset_plugins
+
+    entry = copy.deepcopy(document["models"]["vae.mnist"])
+    entry["tasks"] = ["unconditional", "dance"]
+    validate_registry({"version": 1, "models": {"vae.mnist": entry}})
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps({"version": 1, "models": {"vae.mnist": entry}}))
+    monkeypatch.setenv("ZOO_REGISTRY", str(mine))
+    reset_plugins()
+    try:
+        with pytest.raises(zoo.RegistryError, match=r'mine.json is invalid at \$.models\["vae.mnist"\].tasks\[1\]'):
+            zoo.info("vae.mnist")
+    finally:
+        monkeypatch.delenv("ZOO_REGISTRY")
+        reset_plugins()
 
 
 def test_registry_file_errors_name_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -325,6 +325,9 @@ def _build() -> Catalog:
     collect("register_tasks", make_task)  # before the architectures, whose tasks they may be
     for task in catalog.tasks.values():
         add_plugin_task(task)
+    _check_tasks_of_models(shipped_path, shipped, loaded)
+    for path, models in users:
+        _check_tasks_of_models(path, models, loaded)
     for hook_name, (kind, expected) in _KINDS.items():
 
         def make(plugin: str, obj: Any, kind: str = kind, expected: type = expected) -> tuple[str, str, Any]:
@@ -358,6 +361,25 @@ def _build() -> Catalog:
         watched += [path for file in plugin_files if file for path in watched_package_files(file)]
         save_snapshot(catalog.models, said_lines(), watched)
     return catalog
+
+
+def _check_tasks_of_models(path: Path, models: dict[str, Any], loaded: list[str]) -> None:
+    """Fail naming the first task of a catalog's model that neither zoo_core nor the loaded plugins declare.
+
+    The schema takes any well-formed task name (plugins declare tasks of their own); a model whose providing
+    plugin is not loaded is not checked, since it cannot be used anyway.
+    """
+    from .tasks import TASKS
+
+    for name, entry in models.items():
+        if entry.get("plugin") not in loaded and entry.get("plugin") != "zoo-core":
+            continue
+        for index, task in enumerate(entry.get("tasks", ())):
+            if not dict.__contains__(TASKS, task):
+                raise RegistryError(
+                    f'{path} is invalid at $.models["{name}"].tasks[{index}]: {task!r} is a task of neither zoo_core '
+                    "nor an installed plugin (`zoo tasks` lists them). Fix that field and try again."
+                )
 
 
 _catalog: Catalog | None = None
