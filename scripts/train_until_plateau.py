@@ -22,7 +22,8 @@ patience and the budget's clock carry over). The whole run holds /tmp/zoo-train.
 ``--publish HUB_FOLDER BODY.md`` copies RUN/best (RUN/model for a run of one plain ``zoo train``) to HUB_FOLDER,
 draws the curve as curve.png there, writes the card (in BODY.md, ``{curve}`` becomes the curve table,
 ``{stopped}`` the stopping reason, ``{command}`` the published command, ``{metric:NAME}`` a final metric's
-value) and registers the model in the shipped registry.json through ``zoo_core.publish``. Run ``zoo eval NAME``
+value, ``{trend:COLUMN}`` how a ``--log-column`` moved with the metric) and registers the model in the shipped
+registry.json through ``zoo_core.publish``. Run ``zoo eval NAME``
 afterwards to check the recorded numbers.
 """
 
@@ -139,6 +140,29 @@ def curve_table(run: Path, published: int) -> str:
     return "\n".join(lines)
 
 
+def trend(run: Path, column: str) -> str:
+    """How a logged column moved with the held-out metric over the curve: a sentence for the card."""
+    meta = json.loads((run / "curve-meta.json").read_text())
+    rows = [r for r in _rows(run) if r.get("logged", {}).get(column) is not None]
+    metric = [r["metrics"][meta["metric"]] for r in rows]
+    logged = [r["logged"][column] for r in rows]
+    same = sum(
+        (m2 - m1) * (l2 - l1) > 0 for m1, m2, l1, l2 in zip(metric, metric[1:], logged, logged[1:], strict=False)
+    )
+
+    def ranks(values: list[float]) -> list[int]:
+        order = sorted(range(len(values)), key=values.__getitem__)
+        return [order.index(i) for i in range(len(values))]
+
+    n = len(rows)
+    d2 = sum((a - b) ** 2 for a, b in zip(ranks(metric), ranks(logged), strict=True))
+    rho = 1 - 6 * d2 / (n * (n * n - 1)) if n > 1 else float("nan")
+    return (
+        f"Over the {n} evaluations, `{column}` moved in the same direction as {meta['metric']} between {same} of "
+        f"the {n - 1} consecutive pairs; Spearman's rank correlation of the two columns is {rho:.2f}."
+    )
+
+
 def curve_png(run: Path, target: Path, published: int) -> None:
     import matplotlib
 
@@ -186,6 +210,9 @@ def publish(run: Path, hub_folder: Path, body_file: Path) -> None:
         "{command}": entry["made_by"]["command"],
         **{f"{{metric:{k}}}": f"{v:.4g}" for k, v in _metrics(entry).items()},
     }
+    if chunked:
+        for column in _rows(run)[0].get("logged", {}):
+            fields[f"{{trend:{column}}}"] = trend(run, column)
     for key, value in fields.items():
         body = body.replace(key, value)
     if (hub_folder / "samples.png").exists() and "samples.png" not in body:
