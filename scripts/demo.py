@@ -4,8 +4,11 @@ Runs the real ``zoo`` command throughout: ``zoo hub serve hub`` in the backgroun
 ``HF_ENDPOINT`` pointing at it and a private ``HF_HOME`` (``<out>/hf-home``), for each model of
 ``zoo list --json`` whose source is ``zoo``: ``zoo load NAME`` and, for models that draw
 images, ``zoo sample NAME -n 64 --seed 0 -o <out>/NAME.png`` (text-to-image models with the
-sentence of ``TEXTS``). Models from upstream authors need the
-internet and are only listed. Exit status 1 if any model failed.
+sentence of ``TEXTS``); anomaly detectors score ten held-out digits, one of each class
+(``zoo score NAME <out>/inputs/digits-SIZE --json``, into ``<out>/NAME-scores.json``), and image
+editors edit them to every class (``zoo edit NAME <out>/inputs/digits-SIZE --grid -o
+<out>/NAME-edits.png``). Models from upstream authors need the internet and are only listed. Exit
+status 1 if any model failed.
 
 Usage: ``bash scripts/demo.sh [--out out/demo]`` (or ``python scripts/demo.py``).
 """
@@ -79,6 +82,43 @@ def stop(server: subprocess.Popen[str]) -> None:
             server.wait()
 
 
+def test_digits(out: Path, size: int) -> Path:
+    """The first mnist5k test digit of each class at ``size`` x ``size``, as PNGs in ``out/inputs/digits-SIZE``."""
+    from zoo_core._atomic import write_output
+    from zoo_core.data import load_dataset
+    from zoo_core.translate import encode_image
+
+    folder = out / "inputs" / f"digits-{size}"
+    folder.mkdir(parents=True, exist_ok=True)
+    test = load_dataset("mnist5k", split="test", size=size)
+    images, labels = test.tensors(), test.labels.tolist()
+    for digit in range(10):
+        target = folder / f"digit-{digit}.png"
+        write_output(target, encode_image(images[labels.index(digit)], target))
+    return folder
+
+
+def verbs(model: dict, out: Path, env: dict[str, str]) -> tuple[int, list[str]]:
+    """Run the verbs of the model's other tasks on held-out digits: exit status and the files written."""
+    written, size = [], int((model.get("config") or {}).get("image_size", 28))
+    if "anomaly-detection" in model["tasks"]:
+        target = out / f"{model['name']}-scores.json"
+        with open(target, "w") as stdout:
+            status = subprocess.call(
+                [*ZOO, "score", model["name"], str(test_digits(out, size)), "--json"], env=env, stdout=stdout
+            )
+        if status:
+            return status, written
+        written.append(str(target))
+    if "image-editing" in model["tasks"]:
+        target = out / f"{model['name']}-edits.png"
+        status = zoo("edit", model["name"], str(test_digits(out, size)), "--grid", "-o", str(target), env=env)
+        if status:
+            return status, written
+        written.append(str(target))
+    return 0, written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo", help="output folder (default out/demo)")
@@ -111,18 +151,22 @@ def main(argv: list[str] | None = None) -> int:
             status = zoo("load", name, env=env)
             if status == 0 and samples:
                 status = zoo("sample", name, *text, "-n", "64", "--seed", "0", "-o", str(grid), env=env)
+            written: list[str] = []
+            if status == 0:
+                status, written = verbs(model, out, env)
             if status:
                 rows.append([name, f"FAILED (exit {status})", "-"])
             else:
-                rows.append([name, "ok", str(grid) if samples else f"no grid: a {', '.join(model['tasks'])} model"])
+                shown = ([str(grid)] if samples else []) + written
+                rows.append([name, "ok", ", ".join(shown) or f"nothing drawn: a {', '.join(model['tasks'])} model"])
     finally:
         if server is not None:
             stop(server)
 
     rows += [[name, "skipped", "needs the internet, not fetched"] for name in upstream]
     print(f"\nSummary (64 samples each, seed 0; HF_HOME={env['HF_HOME']}):")
-    widths = [max(len(row[i]) for row in [["MODEL", "STATUS", "GRID"], *rows]) for i in range(3)]
-    for row in [["MODEL", "STATUS", "GRID"], *rows]:
+    widths = [max(len(row[i]) for row in [["MODEL", "STATUS", "OUTPUT"], *rows]) for i in range(3)]
+    for row in [["MODEL", "STATUS", "OUTPUT"], *rows]:
         print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     failed = [row[0] for row in rows if row[1].startswith("FAILED")]
     if failed:

@@ -97,6 +97,18 @@ def test_demo_writes_a_grid_of_64_samples(demo) -> None:
     assert (demo["out"] / "hf-home" / "hub" / "models--zoo--vae-mnist").is_dir()  # downloaded from our Hub
 
 
+def test_demo_scores_and_edits_held_out_digits(demo) -> None:
+    digits = sorted((demo["out"] / "inputs" / "digits-32").glob("digit-*.png"))
+    assert [d.name for d in digits] == [f"digit-{k}.png" for k in range(10)]
+    with Image.open(digits[0]) as image:
+        assert image.size == (32, 32)
+    scores = json.loads((demo["out"] / "anogan.mnist-no0-scores.json").read_text())
+    assert [Path(s["path"]).name for s in scores] == [d.name for d in digits]
+    assert all(np.isfinite(s["score"]) for s in scores) and len({s["score"] for s in scores}) > 1
+    with Image.open(demo["out"] / "icgan.mnist-edits.png") as image:  # a row per digit: it, then its 10 edits
+        assert image.size == (11 * (32 + 2) + 2, 10 * (32 + 2) + 2)
+
+
 def test_demo_lists_upstream_models_without_fetching_them(demo) -> None:
     assert f"{UPSTREAM}" in demo["output"] and "needs the internet, not fetched" in demo["output"]
     assert f"$ zoo load {UPSTREAM}" not in demo["output"]
