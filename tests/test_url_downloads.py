@@ -482,7 +482,8 @@ def test_a_manual_entry_asks_for_the_file_then_pins_and_converts_it(
     assert result.exit_code == 1 and served.requests == []
     assert one_error_line(result.output) == (
         f"Error: The weights of {NAME!r} cannot be downloaded automatically: get tiny.pth from {url} in a "
-        f"browser and save it as {target}, then run the command again."
+        f"browser and save it as {target}, then run the command again (or convert it yourself: `zoo convert "
+        f"{entry(url)['weights']['converter']} tiny.pth -o DIR`, then `zoo load DIR`)."
     )
     listed = runner.invoke(cli, ["list"]).output
     assert "from the authors, file saved by you (127.0.0.1)" in listed

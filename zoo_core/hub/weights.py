@@ -149,9 +149,15 @@ def _download_url_weights(info: ModelInfo) -> Path:
     if weights.get("manual"):  # a file-sharing page: a person downloads it, zoo takes it from its cache
         if target.is_file():
             return target
+        convert = ""
+        if weights.get("converter"):
+            convert = (
+                f" (or convert it yourself: `zoo convert {weights['converter']} {weights['filename']} -o DIR`, "
+                "then `zoo load DIR`)"
+            )
         raise ZooError(
             f"The weights of {info.name!r} cannot be downloaded automatically: get {weights['filename']} from "
-            f"{weights['url']} in a browser and save it as {target}, then run the command again."
+            f"{weights['url']} in a browser and save it as {target}, then run the command again{convert}."
         )
     if weights.get("format") == "pickle":
         convert = f"zoo convert {weights['converter']} FILE -o DIR"
