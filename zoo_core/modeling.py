@@ -21,8 +21,9 @@ import inspect
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import torch
@@ -830,8 +831,8 @@ class TextEmbedder:
 
 class ImageTranslator:
     """Task ``image-to-image`` (contract: ``zoo_core.tasks.ImageToImage``): declare ``input_channels`` and
-    ``output_channels``, implement ``translate``; ``size_multiple``, ``min_size``, ``scale`` default to 1 and
-    ``directions`` to ``()`` (one way).
+    ``output_channels``, implement ``translate``; ``size_multiple``, ``min_size``, ``scale`` default to 1,
+    ``directions`` to ``()`` (one way) and ``translate_options`` to ``{}`` (no keyword beyond the contract's).
 
     Example:
         >>> class Invert(ImageTranslator, ZooModel):
@@ -846,6 +847,7 @@ class ImageTranslator:
     min_size: int = 1
     scale: int = 1
     directions: tuple[str, ...] = ()
+    translate_options: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     @abstract_verb
     def translate(

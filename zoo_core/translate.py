@@ -62,7 +62,7 @@ import io
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,6 +189,15 @@ def _check_direction(model: ImageToImage, direction: str | None, name: str) -> N
         raise ZooError(f"{name} translates {' and '.join(held)} only, not {direction}; use --direction {held[0]}.")
 
 
+def _check_options(model: ImageToImage, options: Mapping[str, Any] | None, name: str) -> None:
+    """Fail in one sentence on a keyword the model's ``translate_options`` does not declare."""
+    declared = dict(getattr(model, "translate_options", None) or {})
+    for key in options or {}:
+        if key not in declared:
+            takes = f"takes only {', '.join(sorted(declared))}" if declared else "takes no option"
+            raise ZooError(f"{name} {takes}, not {key!r}; drop --option {key}.")
+
+
 def translate_images(
     model: ImageToImage,
     x: torch.Tensor,
@@ -198,12 +207,14 @@ def translate_images(
     seed: int | None = 0,
     name: str = "The model",
     progress: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> torch.Tensor:
     """``model.translate`` on images of any size: channels matched, padded, cropped back.
 
     ``x`` is float ``(N, C, H, W)`` or ``(C, H, W)`` in [0, 1]; the result has the same layout,
     in [0, 1], at the model's scale. See the module docstring for each step. ``verb="upscale"``
-    refuses a model whose ``scale`` is 1; ``seed`` and ``progress`` are passed on to ``translate``.
+    refuses a model whose ``scale`` is 1; ``seed`` and ``progress`` are passed on to ``translate``, and so are
+    ``options``, keywords the model declares in ``translate_options`` (any other is refused before it runs).
 
     Example:
         >>> translate_images(zoo.load("pix2pix.colorize"), torch.rand(3, 100, 70)).shape
@@ -218,6 +229,7 @@ def translate_images(
         raise ZooError(f"{name} takes float images in [0, 1], not {x.dtype}; divide 8-bit images by 255 first.")
     _check_model(model, verb, name)
     _check_direction(model, direction, name)
+    _check_options(model, options, name)
     single = x.dim() == 3
     batch = x.unsqueeze(0) if single else x
     batch = match_channels(batch, input_channels(model, direction), what=name.removeprefix("The "))
@@ -229,7 +241,7 @@ def translate_images(
             "a smaller image holds too little to translate."
         )
     padded = pad_to_multiple(batch, _positive(model.size_multiple, "size_multiple"))
-    out = model.translate(padded, direction=direction, seed=seed, progress=progress)
+    out = model.translate(padded, direction=direction, seed=seed, progress=progress, **(options or {}))
     if not isinstance(out, torch.Tensor) or out.dim() != 4 or out.shape[0] != padded.shape[0]:
         raise ZooError(f"{name} returned {type(out).__name__} for a batch of images; the plugin is inconsistent.")
     scale_h, rest_h = divmod(out.shape[-2], padded.shape[-2])
@@ -531,6 +543,7 @@ def translate_files(
     progress: bool | None = None,
     in_place: bool = False,
     jobs: Sequence[Job] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> list[Job]:
     """Translate (or upscale) image files and folders into ``output``; returns what was written.
 
@@ -550,6 +563,7 @@ def translate_files(
 
     _check_model(model, verb, name)
     _check_direction(model, direction, name)
+    _check_options(model, options, f"The model {name}")
     channels = input_channels(model, direction)
     _check_file_channels(channels)
     jobs = list(jobs) if jobs is not None else prepare_jobs(inputs, output, in_place=in_place)
@@ -575,7 +589,14 @@ def translate_files(
             for job in jobs:
                 image = read_image(job.source, channels)
                 out = translate_images(
-                    model, image, direction=direction, verb=verb, seed=seed, name=f"The model {name}", progress=tiles
+                    model,
+                    image,
+                    direction=direction,
+                    verb=verb,
+                    seed=seed,
+                    name=f"The model {name}",
+                    progress=tiles,
+                    options=options,
                 )
                 data = encode_image(out, job.target)
                 del image, out

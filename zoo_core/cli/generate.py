@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -140,6 +141,14 @@ def _translate_files(name: str, inputs: tuple[str, ...], output: str, device: st
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the model's noise (test-time dropout).")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
 @click.option("--in-place", is_flag=True, help=IN_PLACE_HELP)
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A keyword the model's translate declares (another is refused, naming those it takes), VALUE as JSON "
+    "or else a string; repeatable, e.g. --option 'attributes=[\"thick\"]'.",
+)
 def translate(
     name: str,
     inputs: tuple[str, ...],
@@ -148,14 +157,44 @@ def translate(
     seed: int,
     device: str | None,
     in_place: bool,
+    options: tuple[str, ...],
 ) -> None:
     """Translate images (files or folders, any size) with an image-to-image model.
 
     Every input and output path is checked before the model loads; an output never replaces an input
     unless --in-place is given; each output is written atomically (Ctrl-C or a full disk leaves no
     partial file, and the outputs already complete stay). A progress bar shows on a terminal.
+    A model that declares options in its contract (`translate_options`: StarGAN's target attributes)
+    takes them with --option.
+
+    Example:
+        zoo translate pix2pix.colorize old.jpg -o new.png
+        zoo translate stargan.mnist-style digits/ -o thick/ --option 'attributes={"thick": 1}'
     """
-    _translate_files(name, inputs, output, device, direction=direction, seed=seed, in_place=in_place)
+    _translate_files(
+        name,
+        inputs,
+        output,
+        device,
+        direction=direction,
+        seed=seed,
+        in_place=in_place,
+        options=_options(options) or None,
+    )
+
+
+def _options(items: tuple[str, ...]) -> dict[str, Any]:
+    """``("attributes=[\"thick\"]", "mode=fast")`` as ``{"attributes": ["thick"], "mode": "fast"}``."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise click.UsageError(f"--option takes NAME=VALUE, not {item!r}.")
+        try:
+            options[key] = json.loads(text)
+        except ValueError:
+            options[key] = text
+    return options
 
 
 @click.command()

@@ -34,7 +34,7 @@ class Task(NamedTuple):
 
     Example:
         >>> TASKS["image-to-image"].attributes
-        ('input_channels', 'output_channels', 'size_multiple', 'min_size', 'directions', 'scale')
+        ('input_channels', 'output_channels', 'size_multiple', 'min_size', 'directions', 'scale', 'translate_options')
         >>> Task("score(x)", "image-classification", AnomalyDetection, "anomaly-detection",
         ...      "zoo_anogan.tasks:AnomalyDetector", conformance="zoo_anogan.tasks:conformance_calls")
     """

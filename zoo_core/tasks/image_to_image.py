@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import torch
 
 __all__ = ["ImageToImage"]
@@ -18,7 +20,10 @@ class ImageToImage(Protocol):
     image to ``input_channels`` (``output_channels`` for ``direction="BtoA"``), refuse one smaller
     than ``min_size``, pad it to a multiple of ``size_multiple``, call ``translate`` and crop the
     result back at ``scale``. The base class defaults ``size_multiple``, ``min_size`` and ``scale``
-    to 1 and ``directions`` to ``()``; ``input_channels`` and ``output_channels`` every model declares.
+    to 1, ``directions`` to ``()`` and ``translate_options`` to ``{}``; ``input_channels`` and
+    ``output_channels`` every model declares. ``translate_options`` names the keywords a model's
+    ``translate`` takes beyond the contract's (StarGAN's ``attributes``), each with a line of help:
+    ``zoo translate --option NAME=VALUE`` passes exactly these and refuses any other.
 
     ``translate`` runs in eval mode under ``torch.inference_mode()``, with torch's global generator
     seeded by ``seed`` in a forked state (the previous state is restored), so a model with test-time
@@ -47,6 +52,8 @@ class ImageToImage(Protocol):
     directions: tuple[str, ...]
     #: output side / input side: 1 for translation, 2, 4 or 8 for super-resolution (``zoo upscale`` needs > 1)
     scale: int
+    #: keyword -> one line of help, for the keywords ``translate`` takes beyond the contract's (``{}``: none)
+    translate_options: Mapping[str, str]
 
     def translate(
         self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False

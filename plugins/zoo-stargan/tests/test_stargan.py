@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -210,6 +211,71 @@ def test_translate_keywords_pass_the_contract_and_zoo_translate_images(digits_mo
     check_contract(StarGAN, ["image-to-image"], "StarGAN")  # the extra keyword has a default: no core change
     out = translate_images(digits_model, torch.rand(1, 18, 18))  # padded to 20x20 and cropped back
     assert out.shape == (1, 18, 18)
+    x = torch.rand(1, 1, 16, 16)
+    thick = translate_images(digits_model, x, options={"attributes": ["thick"]})
+    assert torch.equal(thick, digits_model.translate(x, attributes=["thick"]))
+    assert not torch.equal(thick, translate_images(digits_model, x, options={"attributes": ["wide"]}))
+    with pytest.raises(ZooError, match=r"takes only attributes, not 'colour'; drop --option colour"):
+        translate_images(digits_model, x, options={"colour": 1})
+
+
+def test_zoo_translate_passes_the_declared_option(digits_model: StarGAN, tmp_path: Path) -> None:
+    """``zoo translate --option attributes=...`` reaches ``translate``; an undeclared option is one sentence."""
+    from PIL import Image
+
+    from zoo_core.translate import translate_images
+
+    digits_model.save_pretrained(tmp_path / "model")
+    Image.fromarray((torch.rand(16, 16) * 255).byte().numpy()).save(tmp_path / "in.png")
+    run = CliRunner().invoke
+    for name, attributes in (("thick", '["thick"]'), ("wide", '{"wide": 1, "thick": 0}')):
+        result = run(
+            cli,
+            [
+                "translate",
+                str(tmp_path / "model"),
+                str(tmp_path / "in.png"),
+                "-o",
+                str(tmp_path / f"{name}.png"),
+                "--option",
+                f"attributes={attributes}",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "in.png") as image:
+        x = torch.from_numpy(np.array(image)).float().div(255)[None, None]
+    model = StarGAN.from_pretrained(tmp_path / "model")
+    with Image.open(tmp_path / "thick.png") as image:
+        written = torch.from_numpy(np.array(image)).float()
+    expected = translate_images(model, x, options={"attributes": ["thick"]})[0, 0].mul(255)
+    assert (written - expected).abs().max() <= 1.0  # 8-bit rounding
+    result = run(
+        cli,
+        [
+            "translate",
+            str(tmp_path / "model"),
+            str(tmp_path / "in.png"),
+            "-o",
+            str(tmp_path / "x.png"),
+            "--option",
+            "colour=1",
+        ],
+    )
+    assert result.exit_code == 1 and "takes only attributes, not 'colour'" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x.png").exists()
+    result = run(
+        cli,
+        [
+            "translate",
+            str(tmp_path / "model"),
+            str(tmp_path / "in.png"),
+            "-o",
+            str(tmp_path / "x.png"),
+            "--option",
+            "attributes",
+        ],
+    )
+    assert result.exit_code == 2 and "--option takes NAME=VALUE" in result.output
 
 
 # -- losses and the training step --------------------------------------------------------------------

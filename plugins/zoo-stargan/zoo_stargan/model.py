@@ -37,7 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -280,6 +281,12 @@ class StarGAN(ImageTranslator, ZooModel):
     config_class = StarGANConfig
     size_multiple = 4
     min_size = 4
+    translate_options: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "attributes": "the target attributes by name: {name: 0 or 1} (the others as the input reads), a list of "
+            "the names to turn on (the others off), or None (the input's own)"
+        }
+    )
 
     def __init__(self, config: StarGANConfig) -> None:
         super().__init__(config)
