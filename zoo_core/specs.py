@@ -157,7 +157,9 @@ class EvaluationProtocol:
 class Converter:
     """Maps a foreign checkpoint's state dict onto an architecture's own keys.
 
-    ``convert(state_dict, config) -> state_dict``; ``source`` says whose layout it reads.
+    ``convert(state_dict, config) -> state_dict``; ``source`` says whose layout it reads. ``options``:
+    ``"config"``, the default config of the converted model; ``"read"``, a ``"module:function"`` that reads
+    the file instead of ``torch.load(weights_only=True)`` (it must run no code from the file).
     """
 
     name: str

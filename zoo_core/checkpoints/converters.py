@@ -33,12 +33,18 @@ def converter_spec(name: str, *, needed_by: str = "") -> Converter:
 def convert_state(spec: Converter, checkpoint: str | os.PathLike[str], config: dict[str, Any]) -> dict[str, Any]:
     """Read a foreign checkpoint (no code runs) and map it onto the architecture's keys.
 
+    The file is read with ``read_checkpoint`` (``torch.load(weights_only=True)``), or by the converter's own
+    reader, ``options["read"]`` (``"module:function"``, ``function(path) -> contents``), for a format torch
+    cannot read safely (the official ProGAN pickles of TensorFlow objects: a restricted unpickler that
+    rebuilds numpy arrays only); such a reader must run no code from the file and fail with a ``ZooError``.
+
     Whatever the file holds, a failure is a ``ZooError``: a converter meeting a layout it does not
     expect (a missing key, a tensor of another rank ...) says that the file is not one it converts.
     """
     import torch
 
-    contents = read_checkpoint(checkpoint)
+    reader = spec.options.get("read")
+    contents = resolve_target(reader)(checkpoint) if reader else read_checkpoint(checkpoint)
     try:
         state = resolve_target(spec.convert)(contents, config)
     except ZooError:
