@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["grey_to_l", "lab_to_rgb", "rgb_to_lab"]
+__all__ = ["from_network", "grey_to_l", "lab_to_rgb", "rgb_to_lab", "to_network_input", "to_network_target"]
 
 _RGB_TO_XYZ = (
     (0.412453, 0.357580, 0.180423),
@@ -79,3 +79,32 @@ def grey_to_l(grey: torch.Tensor) -> torch.Tensor:
         53.38...
     """
     return rgb_to_lab(grey.expand(-1, 3, -1, -1))[:, :1]
+
+
+def to_network_input(image: torch.Tensor, color_space: str) -> torch.Tensor:
+    """Images in [0, 1] (channels already the model's) as a colorization network takes them: ``rgb``:
+    ``2 x - 1``; ``lab``: the L channel of the grey image, ``L / 50 - 1``.
+
+    Example:
+        >>> to_network_input(torch.ones(1, 1, 2, 2), "lab").unique()
+        tensor([1.])
+    """
+    if color_space == "lab":
+        return (grey_to_l(image) / 50.0 - 1.0).to(image.dtype)
+    return image * 2 - 1
+
+
+def to_network_target(target: torch.Tensor, color_space: str) -> torch.Tensor:
+    """Target images in [0, 1] as the network should produce them: ``rgb``: ``2 y - 1``; ``lab``: the a, b
+    channels over 110 (``target`` RGB)."""
+    if color_space == "lab":
+        return (rgb_to_lab(target)[:, 1:] / 110.0).to(target.dtype)
+    return target * 2 - 1
+
+
+def from_network(a: torch.Tensor, out: torch.Tensor, color_space: str) -> torch.Tensor:
+    """The network's output ``out`` for network input ``a`` as images in [0, 1] (``lab``: L from ``a``, a, b from
+    ``out``)."""
+    if color_space == "lab":
+        return lab_to_rgb(torch.cat([(a.float() + 1.0) * 50.0, out.float() * 110.0], 1))
+    return ((out.float() + 1) / 2).clamp(0, 1)

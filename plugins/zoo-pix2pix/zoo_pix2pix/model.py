@@ -55,7 +55,7 @@ from zoo_core.layers import DISCRIMINATORS, NORM_TYPES, define_discriminator, de
 from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel, check_images
 from zoo_core.translate import match_channels, pad_to_multiple
 
-from .color import grey_to_l, lab_to_rgb, rgb_to_lab
+from .color import from_network, to_network_input, to_network_target
 
 __all__ = ["COLOR_SPACES", "Pix2Pix", "Pix2PixConfig", "generator_multiple", "translation_mode"]
 
@@ -222,23 +222,17 @@ class Pix2Pix(ImageTranslator, ZooModel):
         ``rgb``: ``2 x - 1``; ``lab``: the L channel of the grey image, ``L / 50 - 1``.
         """
         image = match_channels(image, self.input_channels, what="pix2pix model")
-        if self.config.color_space == "lab":
-            return (grey_to_l(image) / 50.0 - 1.0).to(image.dtype)
-        return image * 2 - 1
+        return to_network_input(image, self.config.color_space)
 
     def network_target(self, target: torch.Tensor) -> torch.Tensor:
         """Target images in [0, 1] as ``netG`` should produce them (``rgb``: ``2 y - 1``; ``lab``: ``ab / 110``)."""
         if self.config.color_space == "lab":
-            lab = rgb_to_lab(match_channels(target, 3, what="pix2pix colorization target"))
-            return (lab[:, 1:] / 110.0).to(target.dtype)
-        return target * 2 - 1
+            target = match_channels(target, 3, what="pix2pix colorization target")
+        return to_network_target(target, self.config.color_space)
 
     def network_output_to_image(self, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``netG``'s output for network input ``a`` as images in [0, 1] (``lab``: L from ``a``, ab from ``out``)."""
-        if self.config.color_space == "lab":
-            lab = torch.cat([(a.float() + 1.0) * 50.0, out.float() * 110.0], 1)
-            return lab_to_rgb(lab)
-        return ((out.float() + 1) / 2).clamp(0, 1)
+        return from_network(a, out, self.config.color_space)
 
     def translate(
         self, x: torch.Tensor, *, direction: str | None = None, seed: int | None = 0, progress: bool = False

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from zoo_pix2pix.color import from_network, to_network_input, to_network_target
 
 from zoo_core import ZooError
 from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel
@@ -232,28 +233,17 @@ class Pix2PixHD(ImageTranslator, ZooModel):
                 net = torch.cat([net, get_edges(instances.to(labels.device)).to(image.dtype)], 1)
             return net
         image = match_channels(image, c.input_nc, what="pix2pixHD model")
-        if c.color_space == "lab":
-            from zoo_pix2pix.color import grey_to_l
-
-            return (grey_to_l(image) / 50.0 - 1.0).to(image.dtype)
-        return image * 2 - 1
+        return to_network_input(image, c.color_space)
 
     def network_target(self, target: torch.Tensor) -> torch.Tensor:
         """Target images in [0, 1] as ``netG`` should produce them (``2 y - 1``; ``lab``: ``ab / 110``)."""
         if self.config.color_space == "lab":
-            from zoo_pix2pix.color import rgb_to_lab
-
-            lab = rgb_to_lab(match_channels(target, 3, what="pix2pixHD colorization target"))
-            return (lab[:, 1:] / 110.0).to(target.dtype)
-        return target * 2 - 1
+            target = match_channels(target, 3, what="pix2pixHD colorization target")
+        return to_network_target(target, self.config.color_space)
 
     def network_output_to_image(self, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``netG``'s output for network input ``a`` as images in [0, 1] (``lab``: L from ``a``, ab from ``out``)."""
-        if self.config.color_space == "lab":
-            from zoo_pix2pix.color import lab_to_rgb
-
-            return lab_to_rgb(torch.cat([(a.float() + 1.0) * 50.0, out.float() * 110.0], 1))
-        return ((out.float() + 1) / 2).clamp(0, 1)
+        return from_network(a, out, self.config.color_space)
 
     def translate(
         self,
