@@ -13,6 +13,12 @@ from zoo_core.metrics.baselines import real_digits_fid_mnist
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+@pytest.fixture(autouse=True)
+def published_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The floors need mnistnet.mnist5k's weights: the published files, sha256-checked."""
+    monkeypatch.setenv("ZOO_HUB_DIR", str(README.parent / "hub"))
+
+
 def table(heading: str) -> dict[str, list[str]]:
     """The first table after ``heading``: first cell -> the other cells."""
     text = README.read_text(encoding="utf-8").split(heading, 1)[1]
