@@ -479,6 +479,31 @@ def check_images(x: torch.Tensor, *, channels: int, size: tuple[int, int] | None
         )
 
 
+def check_translate_input(x: torch.Tensor, *, min_size: int, what: str = "model") -> tuple[torch.Tensor, bool]:
+    """``x`` (float ``(N, C, H, W)`` or ``(C, H, W)`` in [0, 1], sides of at least ``min_size``) as a batch, and
+    whether it was one image; fail with one sentence otherwise. For an image-to-image model's ``translate``.
+
+    Example:
+        >>> batch, single = check_translate_input(torch.rand(3, 64, 64), min_size=16, what="pix2pix")
+        >>> batch.shape, single
+        (torch.Size([1, 3, 64, 64]), True)
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ZooError(f"{what} takes images shaped (N, C, H, W) or (C, H, W), not {shape}.")
+    if not x.is_floating_point():
+        raise ZooError(f"{what} takes float images in [0, 1], not {x.dtype}; divide 8-bit images by 255 first.")
+    single = x.dim() == 3
+    batch = x.unsqueeze(0) if single else x
+    h, w = batch.shape[-2:]
+    if min(h, w) < min_size:
+        raise ZooError(
+            f"{what} takes images of at least {min_size}x{min_size} pixels, got {h}x{w}; "
+            "a smaller image holds too little to translate."
+        )
+    return batch, single
+
+
 #: the pixel levels a density model may declare, and the images each means
 PIXEL_LEVELS = {2: "binary pixels (0 or 1)", 256: "8-bit grey levels in [0, 1]"}
 

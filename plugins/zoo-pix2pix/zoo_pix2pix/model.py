@@ -52,7 +52,7 @@ from torch import nn
 
 from zoo_core import ZooError
 from zoo_core.layers import DISCRIMINATORS, NORM_TYPES, define_discriminator, define_generator, parse_generator
-from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel, check_images
+from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel, check_images, check_translate_input
 from zoo_core.translate import match_channels, pad_to_multiple
 
 from .color import from_network, to_network_input, to_network_target
@@ -246,19 +246,8 @@ class Pix2Pix(ImageTranslator, ZooModel):
             >>> zoo.load("pix2pix.colorize").translate(torch.rand(1, 1, 300, 451)).shape
             torch.Size([1, 3, 300, 451])
         """
-        if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4):
-            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ZooError(f"pix2pix takes images shaped (N, C, H, W) or (C, H, W), not {shape}.")
-        if not x.is_floating_point():
-            raise ZooError(f"pix2pix takes float images in [0, 1], not {x.dtype}; divide 8-bit images by 255 first.")
-        single = x.dim() == 3
-        batch = x.unsqueeze(0) if single else x
+        batch, single = check_translate_input(x, min_size=self.min_size, what="pix2pix")
         h, w = batch.shape[-2:]
-        if min(h, w) < self.min_size:
-            raise ZooError(
-                f"pix2pix takes images of at least {self.min_size}x{self.min_size} pixels, got {h}x{w}; "
-                "a smaller image holds too little to translate."
-            )
         batch = pad_to_multiple(self.network_input(batch.to(self.device, self.dtype)), self.size_multiple)
         paper = self.config.test_time_dropout
         with translation_mode(self.netG, paper):

@@ -44,7 +44,7 @@ from torch import nn
 from zoo_pix2pix.color import from_network, to_network_input, to_network_target
 
 from zoo_core import ZooError
-from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel
+from zoo_core.modeling import ImageTranslator, ModelConfig, ZooModel, check_translate_input
 from zoo_core.translate import match_channels, pad_to_multiple
 
 from .networks import NORMS, GlobalGenerator, LocalEnhancer, MultiscaleDiscriminator, get_edges, one_hot_labels
@@ -265,19 +265,8 @@ class Pix2PixHD(ImageTranslator, ZooModel):
             >>> zoo.load("pix2pixhd.label2city-1024p").translate(labels).shape
             torch.Size([1, 3, 64, 128])
         """
-        if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4):
-            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ZooError(f"pix2pixHD takes images shaped (N, C, H, W) or (C, H, W), not {shape}.")
-        if not x.is_floating_point():
-            raise ZooError(f"pix2pixHD takes float images in [0, 1], not {x.dtype}; divide 8-bit images by 255 first.")
-        single = x.dim() == 3
-        batch = x.unsqueeze(0) if single else x
+        batch, single = check_translate_input(x, min_size=self.min_size, what="pix2pixHD")
         h, w = batch.shape[-2:]
-        if min(h, w) < self.min_size:
-            raise ZooError(
-                f"pix2pixHD takes images of at least {self.min_size}x{self.min_size} pixels, got {h}x{w}; "
-                "a smaller image holds too little to translate."
-            )
         if instances is not None:
             if not self.config.label_nc or self.config.no_instance:
                 raise ZooError("This pix2pixHD model takes no instance map; call translate without instances.")
