@@ -106,7 +106,6 @@ import copy
 import math
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -114,7 +113,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from _report import emit
-from bench_training import interleaved  # median throughput of each case, the cases taking turns
+from bench_training import interleaved, timed  # median throughput of each case, the cases taking turns
 from torch import nn
 
 from zoo_core.data import load_dataset
@@ -730,18 +729,6 @@ def same_update(case: Case) -> dict[str, Any]:
         "max_abs_diff": float(f"{diff:.3g}"),
         "update_rel_diff": float(f"{math.sqrt(apart / update):.3g}") if update > 0 else None,
     }
-
-
-def timed(run: Callable[[], None], iters: int, rows: int) -> Callable[[], float]:
-    """A case of ``interleaved``: ``iters`` iterations, as real training rows per second."""
-
-    def case() -> float:
-        start = time.perf_counter()
-        for _ in range(iters):
-            run()
-        return iters * rows / (time.perf_counter() - start)
-
-    return case
 
 
 def run_case(case: Case, args: argparse.Namespace, sync: Callable[[], None]) -> None:

@@ -227,6 +227,18 @@ def hand_gan(data: torch.Tensor, steps: int, warmup: int, batch: int) -> float:
     return images / (time.perf_counter() - start)
 
 
+def timed(run: Callable[[], None], iters: int, rows: int) -> Callable[[], float]:
+    """A case of ``interleaved``: ``iters`` calls of ``run``, as ``rows`` training rows (images) each, per second."""
+
+    def case() -> float:
+        start = time.perf_counter()
+        for _ in range(iters):
+            run()
+        return iters * rows / (time.perf_counter() - start)
+
+    return case
+
+
 def interleaved(cases: dict[str, Callable[[], float]], repeat: int) -> dict[str, float]:
     """Median throughput of each case, the cases taking turns (order reversed every other round)."""
     values: dict[str, list[float]] = {name: [] for name in cases}

@@ -33,13 +33,12 @@ import argparse
 import copy
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from _report import emit
-from bench_training import interleaved  # median throughput of each case, the cases taking turns
+from bench_training import interleaved, timed  # median throughput of each case, the cases taking turns
 from torch import nn
 
 from zoo_core.data import load_dataset
@@ -142,18 +141,6 @@ def reference_wgan_gp(model: nn.Module, batch: torch.Tensor) -> Callable[[], Non
         gen_cost.item()
 
     return run
-
-
-def timed(run: Callable[[], None], iters: int, images: int) -> Callable[[], float]:
-    """A case of ``interleaved``: ``iters`` generator iterations, as real images through the critic per second."""
-
-    def case() -> float:
-        start = time.perf_counter()
-        for _ in range(iters):
-            run()
-        return iters * images / (time.perf_counter() - start)
-
-    return case
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -85,13 +85,16 @@ def _set_requires_grad(nets: list[nn.Module], requires_grad: bool) -> None:
             parameter.requires_grad = requires_grad
 
 
-def digits_mnist_evaluation(size: int, dataset_options: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+def digits_mnist_evaluation(
+    size: int, dataset_options: dict[str, Any], round_trip: str | None = None
+) -> tuple[dict[str, Any], ...]:
     """The final metrics of a ``digits-mnist`` run, as metric records without a value (each with its protocol).
 
     Cycle-L1 both ways (the held-out scikit-learn digits framed as in training, and the held-out
     MNIST digits), FID-MNIST of the translated scikit-learn digits against the held-out MNIST
     digits, and how many translations keep their digit (``digit-preserved``); ``zoo eval NAME``
-    runs the same protocols again.
+    runs the same protocols again. ``round_trip`` names another evaluation protocol for the two
+    cycle-L1 records (DiscoGAN's ``discogan-round-trip``; default: the metric's own).
 
     Example:
         >>> [m["name"] for m in digits_mnist_evaluation(28, {})]
@@ -99,11 +102,12 @@ def digits_mnist_evaluation(size: int, dataset_options: dict[str, Any]) -> tuple
     """
     framed = {"size": size, "margin": int(dataset_options.get("margin", 4))}
     mnist = {"size": size} if size != 28 else {}
+    protocol = {"evaluation": round_trip} if round_trip else {}
     return (
         {"name": "cycle-l1", "dataset": "digits", "split": "test", "dataset_options": framed,
-         "metric_options": {"direction": "AtoB"}},
+         "metric_options": {"direction": "AtoB"}, **protocol},
         {"name": "cycle-l1", "dataset": "mnist5k", "split": "test", "dataset_options": mnist,
-         "metric_options": {"direction": "BtoA"}},
+         "metric_options": {"direction": "BtoA"}, **protocol},
         {"name": "fid-mnist", "dataset": "digits-mnist", "split": "test", "dataset_options": framed},
         {"name": "digit-preserved", "metric": "digit-agreement", "dataset": "digits-mnist", "split": "test",
          "dataset_options": framed, "protocol": "fraction of the translated held-out scikit-learn digits that "

@@ -54,6 +54,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from zoo_cyclegan.training import digits_mnist_evaluation as cyclegan_digits_mnist_evaluation
 
 from zoo_core import ZooError
 from zoo_core.layers import GANLoss
@@ -183,7 +184,8 @@ class DiscriminatorLogits(nn.Module):
 
 
 def digits_mnist_evaluation(size: int, dataset_options: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    """The final metrics of a ``digits-mnist`` run: cyclegan.digits2mnist's four records, on 28x28 digits.
+    """The final metrics of a ``digits-mnist`` run: cyclegan.digits2mnist's four records, on 28x28 digits, the
+    round trips through ``discogan-round-trip``.
 
     ``size`` is the digits' size (``--dataset-option size``, 28 unless given), not the padded
     ``image_size`` of the networks.
@@ -192,18 +194,7 @@ def digits_mnist_evaluation(size: int, dataset_options: dict[str, Any]) -> tuple
         >>> [m["name"] for m in digits_mnist_evaluation(28, {})]
         ['cycle-l1', 'cycle-l1', 'fid-mnist', 'digit-preserved']
     """
-    framed = {"size": size, "margin": int(dataset_options.get("margin", 4))}
-    mnist = {"size": size} if size != 28 else {}
-    return (
-        {"name": "cycle-l1", "dataset": "digits", "split": "test", "dataset_options": framed,
-         "metric_options": {"direction": "AtoB"}, "evaluation": "discogan-round-trip"},
-        {"name": "cycle-l1", "dataset": "mnist5k", "split": "test", "dataset_options": mnist,
-         "metric_options": {"direction": "BtoA"}, "evaluation": "discogan-round-trip"},
-        {"name": "fid-mnist", "dataset": "digits-mnist", "split": "test", "dataset_options": framed},
-        {"name": "digit-preserved", "metric": "digit-agreement", "dataset": "digits-mnist", "split": "test",
-         "dataset_options": framed, "protocol": "fraction of the translated held-out scikit-learn digits that "
-         "mnistnet.mnist5k reads as the digit they were made from"},
-    )  # fmt: skip
+    return cyclegan_digits_mnist_evaluation(size, dataset_options, round_trip="discogan-round-trip")
 
 
 class DiscoGANTrainingStep(TranslationPreview, TrainingStep):
